@@ -1,0 +1,62 @@
+# cowfs: convenience wrapper around Meson.  `make demo` and `make check`
+# install what a fresh Debian machine lacks, build, and run.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEPS       := meson ninja-build pkg-config gcc libfuse3-dev fuse3 attr \
+              kmod psmisc util-linux clang-format
+
+.PHONY: all deps build check check-unit check-fs check-asan demo format \
+        format-check clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+			grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			$$missing >/dev/null; \
+	fi
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined \
+		-Db_lundef=false
+
+check-unit: build
+	meson test -C $(BUILD) --print-errorlogs
+
+check-fs: build
+	COWFS_BUILD=$(BUILD) tests/run-tests.sh
+
+check-asan: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	meson test -C $(ASAN_BUILD) --print-errorlogs
+	COWFS_BUILD=$(ASAN_BUILD) tests/run-tests.sh
+
+check: format-check check-unit check-fs check-asan
+
+demo: build
+	demo/run-demo.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check: deps
+	@out=$$(for f in $$(git ls-files '*.c' '*.h'); do \
+		clang-format --dry-run -Werror $$f 2>&1 >/dev/null || echo $$f; \
+	done); if [ -n "$$out" ]; then \
+		echo "not formatted (run make format):"; echo "$$out"; exit 1; fi
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Copy-up of non-directories. The copy is prepared in work/ and published
+ * by rename over its first name (or, for a BASE inode with several links,
+ * at meta/index/<ino>, then linked to every known name) while the caller
+ * holds ns_lock and node->lock for writing, so no reader sees a half state.
+ */
+#include "layer.h"
+#include "lookup_i.h"
+#include "copy_i.h"
+
+#include "log.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct file_copy {
+	struct cow_node *parent; /* of the first name; NULL when unlinked */
+	char name[NAME_MAX + 1];
+	struct stat st;	     /* metadata to reproduce */
+	struct cow_obj msrc; /* where that metadata lives */
+	int data_fd;	     /* BASE data, -1 if not needed */
+	bool own_data_fd;
+	char tmp[COW_TMP_MAX];
+	int dst_fd; /* the new regular file, -1 otherwise */
+};
+
+void cow_index_name(const struct cow_node *node, char buf[32])
+{
+	snprintf(buf, 32, "%llu", (unsigned long long)node->key);
+}
+
+bool cow_upper_loc(struct cow_fs *fs, struct cow_node *node, int *dirfd,
+		   char name[NAME_MAX + 1])
+{
+	struct cow_node *parent;
+
+	if (node->indexed) {
+		*dirfd = fs->store.index_fd;
+		cow_index_name(node, name);
+		return true;
+	}
+	if (!cow_node_name(fs, node, &parent, name))
+		return false;
+	*dirfd = parent->dir_upper;
+	return *dirfd >= 0;
+}
+
+static int source_setup(struct cow_fs *fs, struct cow_node *node,
+			struct file_copy *fc, bool need_data)
+{
+	int ret, dirfd;
+
+	if (node->state == COW_META) {
+		if (node->fd_upper >= 0)
+			fc->msrc = (struct cow_obj){.fd = node->fd_upper};
+		else if (cow_upper_loc(fs, node, &dirfd, fc->name))
+			fc->msrc = (struct cow_obj){-1, dirfd, fc->name};
+		else
+			return -ENOENT;
+	} else if (fc->parent) {
+		fc->msrc = (struct cow_obj){-1, fc->parent->dir_base, fc->name};
+	} else if (node->fd_base >= 0) {
+		fc->msrc = (struct cow_obj){.fd = node->fd_base};
+	} else {
+		return -ENOENT;
+	}
+	ret = fc->msrc.fd >= 0
+		      ? cow_sys_fstat(fc->msrc.fd, &fc->st)
+		      : cow_sys_fstatat(fc->msrc.dirfd, fc->name, &fc->st);
+	if (ret < 0 || !need_data || !S_ISREG(node->type))
+		return ret;
+	if (node->fd_base >= 0) {
+		fc->data_fd = node->fd_base;
+		return 0;
+	}
+	if (!fc->parent)
+		return -ENOENT;
+	fc->data_fd = cow_base_openat(&fs->base, fc->parent->dir_base, fc->name,
+				      O_RDONLY);
+	fc->own_data_fd = fc->data_fd >= 0;
+	return fc->data_fd < 0 ? fc->data_fd : 0;
+}
+
+static int make_target(struct cow_fs *fs, struct file_copy *fc)
+{
+	char target[PATH_MAX];
+	int work = fs->store.work_fd, n;
+
+	cow_store_tmpname(&fs->store, fc->tmp);
+	if (S_ISREG(fc->st.st_mode)) {
+		fc->dst_fd = fc->parent
+				     ? cow_sys_openat(work, fc->tmp,
+						      O_CREAT | O_EXCL | O_RDWR,
+						      0600)
+				     : cow_sys_openat(work, ".",
+						      O_TMPFILE | O_RDWR, 0600);
+		return fc->dst_fd < 0 ? fc->dst_fd : 0;
+	}
+	if (!fc->parent)
+		return -ENOENT;
+	if (!S_ISLNK(fc->st.st_mode))
+		return cow_sys_mknodat(work, fc->tmp,
+				       (fc->st.st_mode & S_IFMT) | 0600,
+				       fc->st.st_rdev);
+	n = cow_sys_readlinkat(fc->msrc.dirfd, fc->name, target,
+			       sizeof(target));
+	if (n < 0 || n == (int)sizeof(target))
+		return n < 0 ? n : -ENAMETOOLONG;
+	target[n] = '\0';
+	return cow_sys_symlinkat(target, work, fc->tmp);
+}
+
+static int fill_target(struct cow_fs *fs, struct cow_node *node,
+		       struct file_copy *fc, bool data, off_t limit)
+{
+	struct cow_obj dst = {fc->dst_fd, fs->store.work_fd, fc->tmp};
+	off_t end = fc->st.st_size;
+	int ret = 0;
+
+	if (fc->dst_fd >= 0 && data) {
+		if (limit >= 0 && limit < end)
+			end = limit;
+		ret = cow_copy_data(fc->data_fd, fc->dst_fd, end,
+				    fc->st.st_size);
+	} else if (fc->dst_fd >= 0) {
+		ret = cow_sys_ftruncate(fc->dst_fd, end);
+		if (ret == 0)
+			ret = cow_sys_fsetxattr(fc->dst_fd,
+						fs->store.x_metacopy, "", 0, 0);
+	}
+	if (ret == 0)
+		ret = cow_copy_meta(fs, &fc->msrc, &fc->st, &dst,
+				    node->has_base ? node->key : 0);
+	if (ret == 0 && data && fc->dst_fd >= 0 && fs->store.fsync)
+		ret = cow_sys_fsync(fc->dst_fd, true);
+	return ret;
+}
+
+/* Hard-links the published object at (@dirfd, @name) to every name. */
+static int link_aliases(struct cow_fs *fs, struct cow_node *node, int dirfd,
+			const char *name)
+{
+	char tmp[COW_TMP_MAX];
+	struct cow_alias *a;
+	int ret = 0;
+
+	for (a = node->aliases; a && ret == 0; a = a->next) {
+		ret = cow_copyup_dir_locked(fs, a->parent);
+		if (ret < 0)
+			break;
+		if (a->parent->dir_upper == dirfd && !strcmp(a->name, name))
+			continue;
+		cow_store_tmpname(&fs->store, tmp);
+		ret = cow_sys_linkat(dirfd, name, fs->store.work_fd, tmp);
+		if (ret == 0)
+			ret = cow_store_publish(&fs->store, tmp,
+						a->parent->dir_upper, a->name);
+		if (ret < 0)
+			cow_sys_unlinkat(fs->store.work_fd, tmp, 0);
+	}
+	return ret;
+}
+
+static int publish(struct cow_fs *fs, struct cow_node *node,
+		   struct file_copy *fc)
+{
+	char iname[32];
+	int ret;
+
+	if (!fc->parent)
+		return 0; /* anonymous: nothing to publish */
+	if (node->base_nlink > 1 && S_ISREG(node->type)) {
+		cow_index_name(node, iname);
+		if (!node->indexed && fc->dst_fd >= 0)
+			cow_store_fset_u64(fc->dst_fd, fs->store.x_nlink,
+					   node->base_nlink);
+		ret = cow_store_publish(&fs->store, fc->tmp, fs->store.index_fd,
+					iname);
+		if (ret == 0)
+			node->indexed = true;
+		return ret < 0 ? ret
+			       : link_aliases(fs, node, fs->store.index_fd,
+					      iname);
+	}
+	ret = cow_store_publish(&fs->store, fc->tmp, fc->parent->dir_upper,
+				fc->name);
+	if (ret == 0 && node->aliases && node->aliases->next)
+		ret = link_aliases(fs, node, fc->parent->dir_upper, fc->name);
+	return ret;
+}
+
+static void finish(struct cow_fs *fs, struct cow_node *node,
+		   struct file_copy *fc, int ret, bool data)
+{
+	if (fc->own_data_fd)
+		cow_sys_close(fc->data_fd);
+	if (ret < 0) {
+		cow_sys_close(fc->dst_fd);
+		if (fc->parent)
+			cow_sys_unlinkat(fs->store.work_fd, fc->tmp, 0);
+		cow_err("copy-up of %s failed: %s",
+			fc->parent ? fc->name : "(unlinked file)",
+			strerror(-ret));
+		return;
+	}
+	node->state = data || !S_ISREG(node->type) ? COW_UPPER : COW_META;
+	if (node->nopen > 0 && fc->dst_fd >= 0) {
+		cow_sys_close(node->fd_upper);
+		node->fd_upper = fc->dst_fd;
+	} else {
+		cow_sys_close(fc->dst_fd);
+	}
+}
+
+/* ns_lock and node->lock held for writing. */
+static int copyup_file_locked(struct cow_fs *fs, struct cow_node *node,
+			      enum cow_copy what, off_t limit)
+{
+	struct file_copy fc = {.data_fd = -1, .dst_fd = -1};
+	bool data = what == COW_COPY_DATA;
+	int ret;
+
+	if (node->state == COW_UPPER || (node->state == COW_META && !data))
+		return 0;
+	if (cow_node_name(fs, node, &fc.parent, fc.name)) {
+		ret = cow_copyup_dir_locked(fs, fc.parent);
+		if (ret < 0)
+			return ret;
+	} else {
+		fc.parent = NULL;
+		data = true; /* an anonymous copy holds its data */
+	}
+	ret = source_setup(fs, node, &fc, data);
+	if (ret == 0)
+		ret = make_target(fs, &fc);
+	if (ret == 0)
+		ret = fill_target(fs, node, &fc, data, limit);
+	if (ret == 0)
+		ret = publish(fs, node, &fc);
+	finish(fs, node, &fc, ret, data);
+	return ret;
+}
+
+int cow_copyup_locked(struct cow_fs *fs, struct cow_node *node,
+		      enum cow_copy what, off_t limit)
+{
+	int ret;
+
+	if (S_ISDIR(node->type))
+		return cow_copyup_dir_locked(fs, node);
+	pthread_rwlock_wrlock(&node->lock);
+	ret = copyup_file_locked(fs, node, what, limit);
+	pthread_rwlock_unlock(&node->lock);
+	return ret;
+}
+
+int cow_copyup(struct cow_fs *fs, struct cow_node *node, enum cow_copy what,
+	       off_t limit)
+{
+	int ret;
+
+	pthread_rwlock_wrlock(&fs->ns_lock);
+	ret = cow_copyup_locked(fs, node, what, limit);
+	pthread_rwlock_unlock(&fs->ns_lock);
+	return ret;
+}

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Merged directory listings: upper entries first, then BASE entries not
+ * shadowed by an upper entry or a whiteout; an opaque directory shows its
+ * upper entries only. A listing is a snapshot, so offsets stay stable.
+ */
+#include "layer.h"
+#include "lookup_i.h"
+
+#include "sys.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Open-addressing set of names already listed or whited out. */
+struct name_set {
+	char **slots;
+	size_t size, count;
+};
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static int set_grow(struct name_set *set)
+{
+	size_t size = set->size ? set->size * 2 : 64, i;
+	char **slots = calloc(size, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (i = 0; i < set->size; i++) {
+		size_t j;
+		if (!set->slots[i])
+			continue;
+		for (j = name_hash(set->slots[i]) & (size - 1); slots[j];
+		     j = (j + 1) & (size - 1))
+			;
+		slots[j] = set->slots[i];
+	}
+	free(set->slots);
+	set->slots = slots;
+	set->size = size;
+	return 0;
+}
+
+static bool set_has(const struct name_set *set, const char *name)
+{
+	size_t j;
+
+	if (!set->size)
+		return false;
+	for (j = name_hash(name) & (set->size - 1); set->slots[j];
+	     j = (j + 1) & (set->size - 1))
+		if (!strcmp(set->slots[j], name))
+			return true;
+	return false;
+}
+
+/* Adds @name (borrowed; must outlive the set). 1 if already present. */
+static int set_add(struct name_set *set, char *name)
+{
+	size_t j;
+
+	if ((set->count + 1) * 2 > set->size && set_grow(set) < 0)
+		return -ENOMEM;
+	for (j = name_hash(name) & (set->size - 1); set->slots[j];
+	     j = (j + 1) & (set->size - 1))
+		if (!strcmp(set->slots[j], name))
+			return 1;
+	set->slots[j] = name;
+	set->count++;
+	return 0;
+}
+
+static int list_add(struct cow_dirlist *list, const char *name, uint64_t ino,
+		    mode_t type)
+{
+	struct cow_dirent *e;
+
+	if (list->count == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 32;
+		e = realloc(list->ents, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		list->ents = e;
+		list->cap = cap;
+	}
+	e = &list->ents[list->count];
+	e->name = strdup(name);
+	if (!e->name)
+		return -ENOMEM;
+	e->ino = ino;
+	e->type = type;
+	list->count++;
+	return 0;
+}
+
+void cow_dirlist_free(struct cow_dirlist *list)
+{
+	size_t i;
+
+	for (i = 0; i < list->count; i++)
+		free(list->ents[i].name);
+	free(list->ents);
+	memset(list, 0, sizeof(*list));
+}
+
+static mode_t dtype_mode(unsigned char t)
+{
+	return t == DT_UNKNOWN ? 0 : (mode_t)DTTOIF(t);
+}
+
+/* The st_ino an upper entry reports: its origin when copied up. */
+static uint64_t upper_ino(struct cow_fs *fs, struct cow_node *dir,
+			  const char *name, ino_t ino, bool in_base,
+			  struct stat *bst)
+{
+	char buf[32];
+	ssize_t n;
+
+	n = cow_sys_getxattrat(dir->dir_upper, name, fs->store.x_origin, buf,
+			       sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		return strtoull(buf, NULL, 10);
+	}
+	if (in_base && S_ISDIR(bst->st_mode))
+		return bst->st_ino;
+	return cow_fs_upper_key(fs, ino);
+}
+
+typedef int (*entry_fn)(void *ctx, struct dirent *de);
+
+/* Calls @fn for every entry of the directory open at @fd (consumed). */
+static int each_entry(int fd, entry_fn fn, void *ctx)
+{
+	struct dirent *de;
+	int ret = 0;
+	DIR *d;
+
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while (ret == 0 && (errno = 0, de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			ret = fn(ctx, de);
+	if (ret == 0 && errno)
+		ret = -errno;
+	closedir(d);
+	return ret;
+}
+
+struct merge {
+	struct cow_fs *fs;
+	struct cow_node *dir;
+	struct cow_dirlist *list;
+	struct name_set seen;
+	char **hidden; /* whiteout names, owned */
+	size_t nhidden;
+};
+
+static int add_upper(void *ctx, struct dirent *de)
+{
+	struct merge *m = ctx;
+	struct stat st, bst;
+	bool in_base;
+	char *copy;
+	int ret;
+
+	ret = cow_sys_fstatat(m->dir->dir_upper, de->d_name, &st);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return ret;
+	if (cow_store_is_whiteout(&st)) {
+		copy = strdup(de->d_name);
+		char **h = realloc(m->hidden,
+				   (m->nhidden + 1) * sizeof(*m->hidden));
+		if (!copy || !h) {
+			free(copy);
+			if (h)
+				m->hidden = h;
+			return -ENOMEM;
+		}
+		m->hidden = h;
+		m->hidden[m->nhidden++] = copy;
+		return set_add(&m->seen, copy) < 0 ? -ENOMEM : 0;
+	}
+	in_base = cow_base_has(m->dir, de->d_name, &bst);
+	ret = list_add(
+		m->list, de->d_name,
+		upper_ino(m->fs, m->dir, de->d_name, st.st_ino, in_base, &bst),
+		st.st_mode & S_IFMT);
+	if (ret == 0)
+		ret = set_add(&m->seen,
+			      m->list->ents[m->list->count - 1].name) < 0
+			      ? -ENOMEM
+			      : 0;
+	return ret;
+}
+
+static int add_base(void *ctx, struct dirent *de)
+{
+	struct merge *m = ctx;
+
+	if (set_has(&m->seen, de->d_name))
+		return 0;
+	return list_add(m->list, de->d_name, de->d_ino, dtype_mode(de->d_type));
+}
+
+static void merge_free(struct merge *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nhidden; i++)
+		free(m->hidden[i]);
+	free(m->hidden);
+	free(m->seen.slots);
+}
+
+static uint64_t parent_key(struct cow_fs *fs, struct cow_node *dir)
+{
+	char name[NAME_MAX + 1];
+	struct cow_node *parent;
+
+	return cow_node_name(fs, dir, &parent, name) ? parent->key : dir->key;
+}
+
+/* ns_lock held (read or write). */
+static int dirlist_read_locked(struct cow_fs *fs, struct cow_node *dir,
+			       struct cow_dirlist *list, bool dots)
+{
+	struct merge m = {.fs = fs, .dir = dir, .list = list};
+	int ret = 0;
+
+	memset(list, 0, sizeof(*list));
+	if (dots) {
+		ret = list_add(list, ".", dir->key, S_IFDIR);
+		if (ret == 0)
+			ret = list_add(list, "..", parent_key(fs, dir),
+				       S_IFDIR);
+	}
+	if (ret == 0 && dir->dir_upper >= 0)
+		ret = each_entry(cow_sys_openat(dir->dir_upper, ".",
+						O_RDONLY | O_DIRECTORY, 0),
+				 add_upper, &m);
+	if (ret == 0 && dir->dir_base >= 0)
+		ret = each_entry(cow_base_openat(&fs->base, dir->dir_base, ".",
+						 O_DIRECTORY),
+				 add_base, &m);
+	merge_free(&m);
+	if (ret < 0)
+		cow_dirlist_free(list);
+	return ret;
+}
+
+int cow_dirlist_read(struct cow_fs *fs, struct cow_node *dir,
+		     struct cow_dirlist *list)
+{
+	int ret;
+
+	if (!S_ISDIR(dir->type))
+		return -ENOTDIR;
+	pthread_rwlock_rdlock(&fs->ns_lock);
+	ret = dirlist_read_locked(fs, dir, list, true);
+	pthread_rwlock_unlock(&fs->ns_lock);
+	return ret;
+}
+
+int cow_dir_is_empty_locked(struct cow_fs *fs, struct cow_node *dir)
+{
+	struct cow_dirlist list;
+	int ret = dirlist_read_locked(fs, dir, &list, false);
+
+	if (ret < 0)
+		return ret;
+	ret = list.count == 0;
+	cow_dirlist_free(&list);
+	return ret;
+}

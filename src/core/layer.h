@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Operations of the layer model: resolving names over (upper, BASE),
+ * attributes, copy-up, namespace changes and file data. Every function
+ * returns 0 (or a count) or -errno. Callers hold no cowfs lock unless a
+ * function says otherwise; nodes passed in are referenced by the caller.
+ */
+#ifndef COW_LAYER_H
+#define COW_LAYER_H
+
+#include "node.h"
+
+#include <sys/statvfs.h>
+#include <sys/types.h>
+
+/* Who asks: owner of new objects (ignored when the daemon is not root). */
+struct cow_cred {
+	uid_t uid;
+	gid_t gid;
+	mode_t umask;
+};
+
+/* ---- lookup.c: names and attributes ---- */
+
+/* Root node: upper/ over BASE. */
+int cow_fs_make_root(struct cow_fs *fs);
+
+/*
+ * Resolves @name in directory @dir. On success returns the node with one
+ * kernel lookup counted (cow_node_lookup_ref) and its attributes in @st.
+ * -ENOENT when the name is absent or whited out.
+ */
+int cow_lookup(struct cow_fs *fs, struct cow_node *dir, const char *name,
+	       struct cow_node **out, struct stat *st);
+int cow_lookup_locked(struct cow_fs *fs, struct cow_node *dir, const char *name,
+		      struct cow_node **out, struct stat *st);
+int cow_getattr(struct cow_fs *fs, struct cow_node *node, struct stat *st);
+int cow_getattr_locked(struct cow_fs *fs, struct cow_node *node,
+		       struct stat *st);
+int cow_readlink(struct cow_fs *fs, struct cow_node *node, char *buf,
+		 size_t size);
+int cow_statfs(struct cow_fs *fs, struct statvfs *sv);
+
+/* ---- copyup.c ---- */
+
+enum cow_copy {
+	COW_COPY_META, /* metadata only: metacopy file in upper */
+	COW_COPY_DATA, /* data and metadata */
+};
+
+/*
+ * Brings @node to at least @what. For COW_COPY_DATA, @limit bounds the
+ * bytes copied (a truncate to @limit follows); -1 copies everything.
+ * Takes ns_lock and node->lock for writing.
+ */
+int cow_copyup(struct cow_fs *fs, struct cow_node *node, enum cow_copy what,
+	       off_t limit);
+/* Same with ns_lock held for writing. */
+int cow_copyup_locked(struct cow_fs *fs, struct cow_node *node,
+		      enum cow_copy what, off_t limit);
+/* Gives directory @dir an upper directory (parents first); ns_lock write. */
+int cow_copyup_dir_locked(struct cow_fs *fs, struct cow_node *dir);
+
+/* ---- attr.c: metadata changes ---- */
+
+struct cow_setattr {
+	unsigned int valid; /* COW_SET_* */
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	off_t size;
+	struct timespec atime, mtime; /* UTIME_NOW / UTIME_OMIT allowed */
+};
+
+#define COW_SET_MODE  (1u << 0)
+#define COW_SET_UID   (1u << 1)
+#define COW_SET_GID   (1u << 2)
+#define COW_SET_SIZE  (1u << 3)
+#define COW_SET_ATIME (1u << 4)
+#define COW_SET_MTIME (1u << 5)
+
+int cow_setattr(struct cow_fs *fs, struct cow_node *node,
+		const struct cow_setattr *sa, struct stat *st);
+
+/* ---- xattr.c ---- */
+
+ssize_t cow_getxattr(struct cow_fs *fs, struct cow_node *node, const char *attr,
+		     void *buf, size_t size);
+ssize_t cow_listxattr(struct cow_fs *fs, struct cow_node *node, char *buf,
+		      size_t size);
+int cow_setxattr(struct cow_fs *fs, struct cow_node *node, const char *attr,
+		 const void *val, size_t size, int flags);
+int cow_removexattr(struct cow_fs *fs, struct cow_node *node, const char *attr);
+
+/* ---- namespace.c ---- */
+
+struct cow_new {
+	mode_t mode;	    /* type and permission bits (umask applied) */
+	dev_t rdev;	    /* for device nodes */
+	const char *target; /* for symlinks */
+};
+
+/* Creates @name in @dir; returns the node (one lookup counted) and @st. */
+int cow_create(struct cow_fs *fs, struct cow_node *dir, const char *name,
+	       const struct cow_new *nw, const struct cow_cred *cred,
+	       struct cow_node **out, struct stat *st);
+int cow_link(struct cow_fs *fs, struct cow_node *node, struct cow_node *dir,
+	     const char *name, struct stat *st);
+int cow_unlink(struct cow_fs *fs, struct cow_node *dir, const char *name);
+int cow_rmdir(struct cow_fs *fs, struct cow_node *dir, const char *name);
+
+/* ---- rename.c ---- */
+
+int cow_rename(struct cow_fs *fs, struct cow_node *odir, const char *oname,
+	       struct cow_node *ndir, const char *nname, unsigned int flags);
+
+/* ---- dirlist.c: merged listings ---- */
+
+struct cow_dirent {
+	uint64_t ino;
+	mode_t type; /* S_IFMT bits */
+	char *name;
+};
+
+struct cow_dirlist {
+	struct cow_dirent *ents;
+	size_t count, cap;
+};
+
+/* Snapshot of the merged listing of @dir, with "." and ".." first. */
+int cow_dirlist_read(struct cow_fs *fs, struct cow_node *dir,
+		     struct cow_dirlist *list);
+void cow_dirlist_free(struct cow_dirlist *list);
+/* True when @dir shows no entry (whiteouts only, or nothing). */
+int cow_dir_is_empty_locked(struct cow_fs *fs, struct cow_node *dir);
+
+/* ---- fileio.c: the data path ---- */
+
+/* Opens the node's backing (first open) and counts the handle. */
+int cow_file_open(struct cow_fs *fs, struct cow_node *node, int flags);
+void cow_file_release(struct cow_fs *fs, struct cow_node *node);
+
+/*
+ * Read side: takes node->lock for reading and returns the descriptor that
+ * holds the current data; cow_file_end drops the lock.
+ */
+int cow_file_begin_read(struct cow_fs *fs, struct cow_node *node);
+/* Write side: copies up first if needed; same locking as begin_read. */
+int cow_file_begin_write(struct cow_fs *fs, struct cow_node *node);
+void cow_file_end(struct cow_node *node);
+
+int cow_file_fsync(struct cow_fs *fs, struct cow_node *node, bool datasync);
+int cow_file_fallocate(struct cow_fs *fs, struct cow_node *node, int mode,
+		       off_t off, off_t len);
+off_t cow_file_lseek(struct cow_fs *fs, struct cow_node *node, off_t off,
+		     int whence);
+ssize_t cow_file_copy_range(struct cow_fs *fs, struct cow_node *src, off_t soff,
+			    struct cow_node *dst, off_t doff, size_t len);
+int cow_dir_fsync(struct cow_fs *fs, struct cow_node *dir, bool datasync);
+
+#endif

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Name resolution over (upper, BASE): whiteouts hide, opaque directories
+ * stop the merge, redirects point a renamed directory at its BASE origin,
+ * metacopy files take their data from BASE. Also attributes and readlink.
+ */
+#include "layer.h"
+#include "lookup_i.h"
+
+#include "sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+char *cow_path_join(const char *dir, const char *name)
+{
+	size_t dl = strlen(dir), nl = strlen(name);
+	char *p = malloc(dl + nl + 2);
+
+	if (!p)
+		return NULL;
+	memcpy(p, dir, dl);
+	if (dl)
+		p[dl++] = '/';
+	memcpy(p + dl, name, nl + 1);
+	return p;
+}
+
+/* Opens BASE directory @path ("a/b", "" for the root) one component at a
+ * time, never following a symlink. */
+int cow_base_open_path(struct cow_fs *fs, const char *path)
+{
+	char *copy, *save = NULL, *comp;
+	int fd, next;
+
+	fd = cow_base_openat(&fs->base, fs->base.fd, ".", O_DIRECTORY);
+	copy = strdup(path);
+	if (!copy) {
+		cow_sys_close(fd);
+		return -ENOMEM;
+	}
+	for (comp = strtok_r(copy, "/", &save); comp && fd >= 0;
+	     comp = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(comp, "..") || !strcmp(comp, ".")) {
+			cow_sys_close(fd);
+			fd = -EINVAL;
+			break;
+		}
+		next = cow_base_openat(&fs->base, fd, comp, O_DIRECTORY);
+		cow_sys_close(fd);
+		fd = next;
+	}
+	free(copy);
+	return fd;
+}
+
+void cow_resolved_free(struct cow_resolved *r)
+{
+	cow_sys_close(r->dir_upper);
+	cow_sys_close(r->dir_base);
+	free(r->base_path);
+	r->dir_upper = r->dir_base = -1;
+	r->base_path = NULL;
+}
+
+static int base_dir_of(struct cow_fs *fs, struct cow_node *dir,
+		       const char *name, struct cow_resolved *r)
+{
+	struct stat bst;
+	int ret;
+
+	if (dir->dir_base < 0)
+		return 0;
+	ret = cow_sys_fstatat(dir->dir_base, name, &bst);
+	if (ret == -ENOENT || (ret == 0 && !S_ISDIR(bst.st_mode)))
+		return 0;
+	if (ret < 0)
+		return ret;
+	r->dir_base =
+		cow_base_openat(&fs->base, dir->dir_base, name, O_DIRECTORY);
+	if (r->dir_base < 0)
+		return r->dir_base;
+	r->base_path = cow_path_join(dir->base_path, name);
+	r->bst = bst;
+	r->has_base = true;
+	return r->base_path ? 0 : -ENOMEM;
+}
+
+/* A redirect names the BASE directory a renamed directory merges with. */
+static int redirect_of(struct cow_fs *fs, struct cow_node *dir,
+		       const char *redirect, struct cow_resolved *r)
+{
+	if (redirect[0] == '/')
+		r->base_path = strdup(redirect + 1);
+	else
+		r->base_path = cow_path_join(
+			dir->base_path ? dir->base_path : "", redirect);
+	if (!r->base_path)
+		return -ENOMEM;
+	r->dir_base = cow_base_open_path(fs, r->base_path);
+	if (r->dir_base < 0) {
+		free(r->base_path);
+		r->base_path = NULL;
+		r->dir_base = -1;
+		return 0; /* the origin is gone: an upper-only directory */
+	}
+	r->has_base = cow_sys_fstat(r->dir_base, &r->bst) == 0;
+	return 0;
+}
+
+static int resolve_upper_dir(struct cow_fs *fs, struct cow_node *dir,
+			     const char *name, struct cow_resolved *r)
+{
+	char redirect[PATH_MAX];
+	unsigned long long origin;
+	ssize_t n;
+	int ret;
+
+	r->dir_upper = cow_sys_open_dir(dir->dir_upper, name);
+	if (r->dir_upper < 0)
+		return r->dir_upper;
+	n = cow_sys_fgetxattr(r->dir_upper, fs->store.x_opaque, redirect,
+			      sizeof(redirect));
+	r->opaque = n == 1 && redirect[0] == 'y';
+	n = cow_sys_fgetxattr(r->dir_upper, fs->store.x_redirect, redirect,
+			      sizeof(redirect) - 1);
+	if (r->opaque)
+		ret = 0;
+	else if (n > 0) {
+		redirect[n] = '\0';
+		ret = redirect_of(fs, dir, redirect, r);
+	} else
+		ret = base_dir_of(fs, dir, name, r);
+	if (ret < 0)
+		return ret;
+	if (cow_store_fget_u64(r->dir_upper, fs->store.x_origin, &origin) == 0)
+		r->key = origin;
+	else if (r->has_base)
+		r->key = r->bst.st_ino;
+	else
+		r->key = cow_fs_upper_key(fs, r->st.st_ino);
+	r->state = COW_UPPER;
+	return 0;
+}
+
+/*
+ * A BASE inode with several links that was copied up lives at
+ * meta/index/<ino>; every name of it then shows that copy.
+ */
+static void resolve_index(struct cow_fs *fs, struct cow_resolved *r)
+{
+	char iname[32], path[COW_FD_PATH_MAX], buf[32];
+	struct stat ist;
+	ssize_t n;
+	int fd;
+
+	snprintf(iname, sizeof(iname), "%llu", (unsigned long long)r->key);
+	if (cow_sys_fstatat(fs->store.index_fd, iname, &ist) < 0)
+		return;
+	if (r->upper && ist.st_ino != r->st.st_ino)
+		return; /* a name re-created since: not part of the group */
+	fd = cow_sys_open_path(fs->store.index_fd, iname);
+	if (fd < 0)
+		return;
+	cow_sys_fd_path(fd, path);
+	r->indexed = true;
+	r->state = getxattr(path, fs->store.x_metacopy, NULL, 0) >= 0
+			   ? COW_META
+			   : COW_UPPER;
+	r->st = ist;
+	if (r->state == COW_META)
+		r->st.st_blocks = r->bst.st_blocks;
+	n = getxattr(path, fs->store.x_nlink, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		r->st.st_nlink = (nlink_t)strtoul(buf, NULL, 10);
+	}
+	cow_sys_close(fd);
+}
+
+static int resolve_upper_other(struct cow_fs *fs, struct cow_node *dir,
+			       const char *name, struct cow_resolved *r)
+{
+	char path[COW_FD_PATH_MAX], buf[32];
+	unsigned long long origin = 0;
+	bool metacopy = false, has_origin = false;
+	ssize_t n;
+	int fd;
+
+	fd = cow_sys_open_path(dir->dir_upper, name);
+	if (fd < 0)
+		return fd;
+	cow_sys_fd_path(fd, path);
+	if (S_ISREG(r->st.st_mode))
+		metacopy = getxattr(path, fs->store.x_metacopy, NULL, 0) >= 0;
+	n = getxattr(path, fs->store.x_origin, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		has_origin = sscanf(buf, "%llu", &origin) == 1;
+	}
+	cow_sys_close(fd);
+	r->state = COW_UPPER;
+	if (metacopy && dir->dir_base >= 0 &&
+	    cow_sys_fstatat(dir->dir_base, name, &r->bst) == 0 &&
+	    S_ISREG(r->bst.st_mode)) {
+		r->state = COW_META;
+		r->has_base = true;
+		r->st.st_blocks = r->bst.st_blocks;
+	}
+	if (has_origin) {
+		r->key = origin;
+		if (S_ISREG(r->st.st_mode) && r->st.st_nlink > 1) {
+			if (dir->dir_base >= 0)
+				cow_sys_fstatat(dir->dir_base, name, &r->bst);
+			resolve_index(fs, r);
+		}
+	} else if (r->state == COW_META)
+		r->key = r->bst.st_ino;
+	else
+		r->key = cow_fs_upper_key(fs, r->st.st_ino);
+	return 0;
+}
+
+static int resolve_base(struct cow_fs *fs, struct cow_node *dir,
+			const char *name, struct cow_resolved *r)
+{
+	int ret;
+
+	if (dir->dir_base < 0)
+		return -ENOENT;
+	ret = cow_sys_fstatat(dir->dir_base, name, &r->st);
+	if (ret < 0)
+		return ret;
+	r->bst = r->st;
+	r->has_base = true;
+	r->state = COW_BASE;
+	r->key = r->st.st_ino;
+	if (S_ISREG(r->st.st_mode) && r->st.st_nlink > 1)
+		resolve_index(fs, r);
+	if (!S_ISDIR(r->st.st_mode))
+		return 0;
+	r->dir_base =
+		cow_base_openat(&fs->base, dir->dir_base, name, O_DIRECTORY);
+	if (r->dir_base < 0)
+		return r->dir_base;
+	r->base_path = cow_path_join(dir->base_path, name);
+	return r->base_path ? 0 : -ENOMEM;
+}
+
+int cow_resolve(struct cow_fs *fs, struct cow_node *dir, const char *name,
+		struct cow_resolved *r)
+{
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->dir_upper = r->dir_base = -1;
+	if (!S_ISDIR(dir->type))
+		return -ENOTDIR;
+	if (strlen(name) > NAME_MAX)
+		return -ENAMETOOLONG;
+	if (dir->dir_upper >= 0) {
+		ret = cow_sys_fstatat(dir->dir_upper, name, &r->st);
+		if (ret == 0 && cow_store_is_whiteout(&r->st))
+			return -ENOENT;
+		if (ret == 0) {
+			r->upper = true;
+			ret = S_ISDIR(r->st.st_mode)
+				      ? resolve_upper_dir(fs, dir, name, r)
+				      : resolve_upper_other(fs, dir, name, r);
+			if (ret < 0)
+				cow_resolved_free(r);
+			return ret;
+		}
+		if (ret != -ENOENT)
+			return ret;
+	}
+	ret = resolve_base(fs, dir, name, r);
+	if (ret < 0)
+		cow_resolved_free(r);
+	return ret;
+}
+
+/* Turns @r into a node (consuming its descriptors), named @name in @dir. */
+int cow_resolved_node(struct cow_fs *fs, struct cow_node *dir, const char *name,
+		      struct cow_resolved *r, struct cow_node **out)
+{
+	struct cow_node *node = cow_node_new(r->key, r->st.st_mode);
+	int ret;
+
+	if (!node) {
+		cow_resolved_free(r);
+		return -ENOMEM;
+	}
+	node->state = r->state;
+	node->has_base = r->has_base || r->indexed;
+	node->indexed = r->indexed;
+	node->base_nlink = r->has_base ? r->bst.st_nlink : 0;
+	if (r->indexed && node->base_nlink < 2)
+		node->base_nlink = 2;
+	node->dir_upper = r->dir_upper;
+	node->dir_base = r->dir_base;
+	node->base_path = r->base_path;
+	r->dir_upper = r->dir_base = -1;
+	r->base_path = NULL;
+	node = cow_node_insert(fs, node);
+	ret = cow_node_add_alias(fs, node, dir, name);
+	if (ret < 0) {
+		cow_node_put(fs, node);
+		return ret;
+	}
+	*out = node;
+	return 0;
+}
+
+int cow_lookup_locked(struct cow_fs *fs, struct cow_node *dir, const char *name,
+		      struct cow_node **out, struct stat *st)
+{
+	struct cow_resolved r;
+	struct cow_node *node;
+	int ret;
+
+	ret = cow_resolve(fs, dir, name, &r);
+	if (ret < 0)
+		return ret;
+	ret = cow_resolved_node(fs, dir, name, &r, &node);
+	if (ret < 0)
+		return ret;
+	ret = cow_getattr_locked(fs, node, st);
+	if (ret < 0) {
+		cow_node_put(fs, node);
+		return ret;
+	}
+	cow_node_ref_to_lookup(fs, node);
+	*out = node;
+	return 0;
+}
+
+int cow_lookup(struct cow_fs *fs, struct cow_node *dir, const char *name,
+	       struct cow_node **out, struct stat *st)
+{
+	int ret;
+
+	pthread_rwlock_rdlock(&fs->ns_lock);
+	ret = cow_lookup_locked(fs, dir, name, out, st);
+	pthread_rwlock_unlock(&fs->ns_lock);
+	return ret;
+}
+
+int cow_fs_make_root(struct cow_fs *fs)
+{
+	struct stat st;
+	struct cow_node *root;
+
+	if (cow_sys_fstat(fs->base.fd, &st) < 0)
+		return -EIO;
+	root = cow_node_new(st.st_ino, S_IFDIR);
+	if (!root)
+		return -ENOMEM;
+	root->state = COW_UPPER;
+	root->has_base = true;
+	root->base_nlink = st.st_nlink;
+	root->dir_upper = dup(fs->store.upper_fd);
+	root->dir_base = cow_base_open_path(fs, "");
+	root->base_path = strdup("");
+	if (root->dir_upper < 0 || root->dir_base < 0 || !root->base_path) {
+		cow_node_discard(root);
+		return -EIO;
+	}
+	fs->root = cow_node_insert(fs, root);
+	cow_node_ref_to_lookup(fs, fs->root);
+	return 0;
+}

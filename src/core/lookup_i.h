@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Internal to the layer model: a resolved name before it becomes a node. */
+#ifndef COW_LOOKUP_I_H
+#define COW_LOOKUP_I_H
+
+#include "layer.h"
+
+struct cow_resolved {
+	struct stat st;	 /* attributes to report (st_ino not keyed yet) */
+	struct stat bst; /* the BASE object's, when has_base */
+	bool upper;	 /* an upper entry exists */
+	bool has_base;
+	bool opaque;
+	bool indexed; /* its upper copy is meta/index/<key> */
+	enum cow_state state;
+	uint64_t key;
+	int dir_upper, dir_base; /* directories only; owned */
+	char *base_path;	 /* directories only; owned */
+};
+
+int cow_resolve(struct cow_fs *fs, struct cow_node *dir, const char *name,
+		struct cow_resolved *r);
+void cow_resolved_free(struct cow_resolved *r);
+int cow_resolved_node(struct cow_fs *fs, struct cow_node *dir, const char *name,
+		      struct cow_resolved *r, struct cow_node **out);
+char *cow_path_join(const char *dir, const char *name);
+int cow_base_open_path(struct cow_fs *fs, const char *path);
+
+/* Whether BASE has @name under @dir (a whiteout is then needed). */
+bool cow_base_has(struct cow_node *dir, const char *name, struct stat *st);
+/* Upper descriptor and name of @node's first alias; false if none. */
+bool cow_upper_loc(struct cow_fs *fs, struct cow_node *node, int *dirfd,
+		   char name[NAME_MAX + 1]);
+
+/* Removes @name from the view: whiteout if BASE has it; ns_lock write. */
+int cow_remove_name_locked(struct cow_fs *fs, struct cow_node *dir,
+			   const char *name, bool is_dir);
+
+#endif

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Node table: O(1) lookup by identity, reference counts, aliases. Nodes
+ * hold descriptors only where the data path needs them (directories'
+ * layer descriptors; files' backing while open).
+ */
+#include "node.h"
+
+#include "sys.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TABLE_MIN 1024
+
+static size_t slot_of(const struct cow_fs *fs, uint64_t key)
+{
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdULL;
+	key ^= key >> 33;
+	return (size_t)(key & (fs->table_size - 1));
+}
+
+static void table_grow_locked(struct cow_fs *fs)
+{
+	size_t old_size = fs->table_size, i;
+	struct cow_node **old = fs->table, **fresh;
+
+	fresh = calloc(old_size * 2, sizeof(*fresh));
+	if (!fresh)
+		return; /* chains just get longer */
+	fs->table = fresh;
+	fs->table_size = old_size * 2;
+	for (i = 0; i < old_size; i++) {
+		struct cow_node *n = old[i], *next;
+		for (; n; n = next) {
+			size_t s = slot_of(fs, n->key);
+			next = n->hnext;
+			n->hnext = fresh[s];
+			fresh[s] = n;
+		}
+	}
+	free(old);
+}
+
+static void unhash_locked(struct cow_fs *fs, struct cow_node *node)
+{
+	struct cow_node **pp = &fs->table[slot_of(fs, node->key)];
+
+	if (!node->hashed)
+		return;
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == node) {
+			*pp = node->hnext;
+			break;
+		}
+	}
+	node->hashed = false;
+	node->hnext = NULL;
+	fs->table_count--;
+}
+
+uint64_t cow_fs_upper_key(const struct cow_fs *fs, ino_t ino)
+{
+	return fs->same_dev ? (uint64_t)ino : (uint64_t)ino | (1ULL << 63);
+}
+
+int cow_fs_init(struct cow_fs *fs)
+{
+	fs->table_size = TABLE_MIN;
+	fs->table = calloc(fs->table_size, sizeof(*fs->table));
+	if (!fs->table)
+		return -ENOMEM;
+	fs->table_count = 0;
+	fs->next_generation = 1;
+	fs->same_dev = fs->base.dev == fs->store.dev;
+	pthread_rwlock_init(&fs->ns_lock, NULL);
+	pthread_mutex_init(&fs->table_lock, NULL);
+	return 0;
+}
+
+static void free_node(struct cow_node *node)
+{
+	cow_sys_close(node->dir_upper);
+	cow_sys_close(node->dir_base);
+	cow_sys_close(node->fd_base);
+	cow_sys_close(node->fd_upper);
+	free(node->base_path);
+	pthread_rwlock_destroy(&node->lock);
+	free(node);
+}
+
+void cow_fs_destroy(struct cow_fs *fs)
+{
+	size_t i;
+
+	for (i = 0; i < fs->table_size; i++) {
+		struct cow_node *n = fs->table[i], *next;
+		for (; n; n = next) {
+			struct cow_alias *a, *an;
+			next = n->hnext;
+			for (a = n->aliases; a; a = an) {
+				an = a->next;
+				free(a);
+			}
+			free_node(n);
+		}
+	}
+	free(fs->table);
+	fs->table = NULL;
+	pthread_rwlock_destroy(&fs->ns_lock);
+	pthread_mutex_destroy(&fs->table_lock);
+}
+
+void cow_node_get(struct cow_fs *fs, struct cow_node *node)
+{
+	pthread_mutex_lock(&fs->table_lock);
+	node->refs++;
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+/*
+ * Drops one ref; the last one frees the node and, in turn, the refs its
+ * aliases held on their parents (iteratively, not recursively).
+ */
+void cow_node_put(struct cow_fs *fs, struct cow_node *node)
+{
+	while (node) {
+		struct cow_alias *a, *next;
+		struct cow_node *parent = NULL;
+
+		pthread_mutex_lock(&fs->table_lock);
+		if (--node->refs > 0) {
+			pthread_mutex_unlock(&fs->table_lock);
+			return;
+		}
+		unhash_locked(fs, node);
+		pthread_mutex_unlock(&fs->table_lock);
+		for (a = node->aliases; a; a = next) {
+			next = a->next;
+			if (parent)
+				cow_node_put(fs, a->parent);
+			else
+				parent = a->parent;
+			free(a);
+		}
+		free_node(node);
+		node = parent;
+	}
+}
+
+void cow_node_ref_to_lookup(struct cow_fs *fs, struct cow_node *node)
+{
+	pthread_mutex_lock(&fs->table_lock);
+	node->nlookup++;
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+void cow_node_forget(struct cow_fs *fs, struct cow_node *node, uint64_t n)
+{
+	pthread_mutex_lock(&fs->table_lock);
+	if (n > node->nlookup)
+		n = node->nlookup;
+	node->nlookup -= n;
+	if (n == 0) {
+		pthread_mutex_unlock(&fs->table_lock);
+		return;
+	}
+	/* All but one ref go here; the last through put, which may free. */
+	node->refs -= n - 1;
+	pthread_mutex_unlock(&fs->table_lock);
+	cow_node_put(fs, node);
+}
+
+void cow_node_unhash(struct cow_fs *fs, struct cow_node *node)
+{
+	pthread_mutex_lock(&fs->table_lock);
+	unhash_locked(fs, node);
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+struct cow_node *cow_node_new(uint64_t key, mode_t type)
+{
+	struct cow_node *node = calloc(1, sizeof(*node));
+
+	if (!node)
+		return NULL;
+	node->key = key;
+	node->type = type & S_IFMT;
+	node->refs = 1;
+	node->dir_upper = node->dir_base = -1;
+	node->fd_base = node->fd_upper = -1;
+	pthread_rwlock_init(&node->lock, NULL);
+	return node;
+}
+
+void cow_node_discard(struct cow_node *fresh)
+{
+	free_node(fresh);
+}
+
+struct cow_node *cow_node_insert(struct cow_fs *fs, struct cow_node *fresh)
+{
+	struct cow_node *node;
+	size_t s;
+
+	pthread_mutex_lock(&fs->table_lock);
+	s = slot_of(fs, fresh->key);
+	for (node = fs->table[s]; node; node = node->hnext) {
+		if (node->key == fresh->key && node->type == fresh->type) {
+			node->refs++;
+			pthread_mutex_unlock(&fs->table_lock);
+			free_node(fresh);
+			return node;
+		}
+	}
+	fresh->generation = fs->next_generation++;
+	fresh->hashed = true;
+	fresh->hnext = fs->table[s];
+	fs->table[s] = fresh;
+	if (++fs->table_count > fs->table_size)
+		table_grow_locked(fs);
+	pthread_mutex_unlock(&fs->table_lock);
+	return fresh;
+}
+
+static bool has_alias_locked(struct cow_node *node, struct cow_node *parent,
+			     const char *name)
+{
+	struct cow_alias *a;
+
+	for (a = node->aliases; a; a = a->next)
+		if (a->parent == parent && !strcmp(a->name, name))
+			return true;
+	return false;
+}
+
+int cow_node_add_alias(struct cow_fs *fs, struct cow_node *node,
+		       struct cow_node *parent, const char *name)
+{
+	size_t len = strlen(name);
+	struct cow_alias *a;
+
+	pthread_mutex_lock(&fs->table_lock);
+	if (has_alias_locked(node, parent, name)) {
+		pthread_mutex_unlock(&fs->table_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	a = malloc(sizeof(*a) + len + 1);
+	if (!a)
+		return -ENOMEM;
+	memcpy(a->name, name, len + 1);
+	a->parent = parent;
+	pthread_mutex_lock(&fs->table_lock);
+	if (has_alias_locked(node, parent, name)) {
+		pthread_mutex_unlock(&fs->table_lock);
+		free(a);
+		return 0;
+	}
+	parent->refs++;
+	a->next = node->aliases;
+	node->aliases = a;
+	pthread_mutex_unlock(&fs->table_lock);
+	return 0;
+}
+
+void cow_node_drop_alias(struct cow_fs *fs, struct cow_node *node,
+			 struct cow_node *parent, const char *name)
+{
+	struct cow_alias **pp, *a;
+
+	pthread_mutex_lock(&fs->table_lock);
+	for (pp = &node->aliases; (a = *pp); pp = &a->next) {
+		if (a->parent == parent && !strcmp(a->name, name)) {
+			*pp = a->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	if (a) {
+		cow_node_put(fs, a->parent);
+		free(a);
+	}
+}
+
+int cow_node_move_alias(struct cow_fs *fs, struct cow_node *node,
+			struct cow_node *oldp, const char *oldname,
+			struct cow_node *newp, const char *newname)
+{
+	int ret = cow_node_add_alias(fs, node, newp, newname);
+
+	if (ret == 0)
+		cow_node_drop_alias(fs, node, oldp, oldname);
+	return ret;
+}
+
+bool cow_node_name(struct cow_fs *fs, struct cow_node *node,
+		   struct cow_node **parent, char name[NAME_MAX + 1])
+{
+	struct cow_alias *a;
+
+	pthread_mutex_lock(&fs->table_lock);
+	a = node->aliases;
+	if (a) {
+		*parent = a->parent;
+		snprintf(name, NAME_MAX + 1, "%s", a->name);
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	return a != NULL;
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The layer model: one node per virtual object, whatever layer backs it.
+ *
+ * A node is found by its identity (the st_ino it reports: the BASE inode
+ * number for objects that came from BASE, the upper inode number otherwise),
+ * so hard links and handles opened before or after copy-up all meet in one
+ * node. Knows nothing of FUSE.
+ *
+ * Lock order (never taken in the other direction):
+ *     fs->ns_lock  →  node->lock  →  fs->table_lock
+ * ns_lock (rwlock): readers resolve names and read metadata; writers change
+ * the namespace or copy up. node->lock (rwlock): readers do data I/O on the
+ * current backing; writers change the backing (copy-up, open/close of the
+ * backing descriptors). table_lock (mutex): the hash, refs and nlookup.
+ */
+#ifndef COW_NODE_H
+#define COW_NODE_H
+
+#include "store.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+enum cow_state {
+	COW_BASE,  /* data and metadata in BASE */
+	COW_META,  /* metadata in upper (metacopy), data in BASE */
+	COW_UPPER, /* data and metadata in upper */
+};
+
+struct cow_node;
+
+/* A name of a node: @name in directory @parent (which it holds a ref on). */
+struct cow_alias {
+	struct cow_alias *next;
+	struct cow_node *parent;
+	char name[];
+};
+
+struct cow_node {
+	struct cow_node *hnext; /* hash chain; table_lock */
+	uint64_t key;		/* reported st_ino; immutable */
+	uint64_t refs;		/* nlookup + handles + internal; table_lock */
+	uint64_t nlookup;	/* kernel lookups; table_lock */
+	uint64_t generation;	/* immutable */
+	bool hashed;		/* findable by key; table_lock */
+	mode_t type;		/* S_IFMT; immutable */
+	pthread_rwlock_t lock;	/* see lock order above */
+
+	/* namespace: ns_lock (write to change, read to use) */
+	struct cow_alias *aliases; /* empty once unlinked */
+	enum cow_state state;	   /* also node->lock (write) to change */
+	bool has_base;		   /* a BASE object stands behind it */
+	bool indexed;		   /* upper inode lives at meta/index/<key> */
+	nlink_t base_nlink;	   /* links of that BASE object */
+
+	/* directories: ns_lock */
+	int dir_upper;	 /* upper directory, -1 if none yet; owned */
+	int dir_base;	 /* merged BASE directory, -1 if none; owned */
+	char *base_path; /* BASE path of dir_base ("" for the root); owned */
+	uint64_t dir_version; /* bumped on every change of the listing */
+
+	/* regular files: node->lock */
+	unsigned int nopen; /* open handles */
+	int fd_base;	    /* BASE data while open, -1 otherwise; owned */
+	int fd_upper;	    /* upper data while open (or anonymous), owned */
+};
+
+struct cow_fs {
+	struct cow_base base;
+	struct cow_store store;
+	struct cow_node *root;
+	pthread_rwlock_t ns_lock;
+	pthread_mutex_t table_lock;
+	struct cow_node **table; /* table_lock */
+	size_t table_size, table_count;
+	uint64_t next_generation; /* table_lock */
+	bool same_dev; /* BASE and upper share st_dev: inode numbers unique */
+};
+
+int cow_fs_init(struct cow_fs *fs);
+void cow_fs_destroy(struct cow_fs *fs);
+
+/* Node table. cow_node_get/put take and drop internal refs. */
+void cow_node_get(struct cow_fs *fs, struct cow_node *node);
+void cow_node_put(struct cow_fs *fs, struct cow_node *node);
+/* Counts a ref the caller holds as one kernel lookup; forget drops them. */
+void cow_node_ref_to_lookup(struct cow_fs *fs, struct cow_node *node);
+void cow_node_forget(struct cow_fs *fs, struct cow_node *node, uint64_t n);
+/* Stops @node from being found by key (it was unlinked for good). */
+void cow_node_unhash(struct cow_fs *fs, struct cow_node *node);
+
+/* A new, unhashed node with one ref; NULL when out of memory. */
+struct cow_node *cow_node_new(uint64_t key, mode_t type);
+/*
+ * Inserts @fresh (made by cow_node_new and filled in) unless a node with its
+ * key and type is already hashed: then frees @fresh and returns that node
+ * with a ref taken.
+ */
+struct cow_node *cow_node_insert(struct cow_fs *fs, struct cow_node *fresh);
+void cow_node_discard(struct cow_node *fresh);
+
+/*
+ * Aliases. Changes happen under ns_lock (write); the list itself is guarded
+ * by table_lock so that lookups (ns_lock read) may add names concurrently.
+ */
+int cow_node_add_alias(struct cow_fs *fs, struct cow_node *node,
+		       struct cow_node *parent, const char *name);
+void cow_node_drop_alias(struct cow_fs *fs, struct cow_node *node,
+			 struct cow_node *parent, const char *name);
+int cow_node_move_alias(struct cow_fs *fs, struct cow_node *node,
+			struct cow_node *oldp, const char *oldname,
+			struct cow_node *newp, const char *newname);
+/*
+ * Copies out one name of @node. False when it has none (unlinked). The
+ * parent stays valid while the caller holds ns_lock.
+ */
+bool cow_node_name(struct cow_fs *fs, struct cow_node *node,
+		   struct cow_node **parent, char name[NAME_MAX + 1]);
+
+/* Reported st_ino for an upper-only object. */
+uint64_t cow_fs_upper_key(const struct cow_fs *fs, ino_t ino);
+
+#endif

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Running a view: path checks, opening BASE and STORE, the FUSE session,
+ * daemonising once the mount is ready, and the multi-threaded loop.
+ */
+#include "daemon.h"
+
+#include "log.h"
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("cowfs: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+/* Absolute form of @path, which may not exist yet (its parent must). */
+static char *abs_path(const char *path)
+{
+	char *copy, *dir, *full, *res;
+	size_t len;
+
+	res = realpath(path, NULL);
+	if (res || errno != ENOENT)
+		return res;
+	copy = strdup(path);
+	if (!copy)
+		return NULL;
+	dir = realpath(dirname(copy), NULL);
+	free(copy);
+	if (!dir)
+		return NULL;
+	copy = strdup(path);
+	len = strlen(dir) + strlen(basename(copy)) + 2;
+	full = malloc(len);
+	if (full)
+		snprintf(full, len, "%s/%s", dir, basename(copy));
+	free(dir);
+	free(copy);
+	return full;
+}
+
+static bool within(const char *a, const char *b)
+{
+	size_t lb = strlen(b);
+
+	return !strncmp(a, b, lb) &&
+	       (a[lb] == '/' || a[lb] == '\0' || (lb == 1 && b[0] == '/'));
+}
+
+static int check_dir(const char *what, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return fail("%s %s does not exist", what, path);
+	if (!S_ISDIR(st.st_mode))
+		return fail("%s %s is not a directory", what, path);
+	return 0;
+}
+
+static int check_mountpoint(const char *mnt)
+{
+	struct statx stx;
+
+	if (check_dir("MOUNTPOINT", mnt))
+		return 1;
+	if (statx(AT_FDCWD, mnt, 0, STATX_BASIC_STATS, &stx) == 0 &&
+	    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+		return fail("MOUNTPOINT %s is already a mount point", mnt);
+	return 0;
+}
+
+/* STORE (or upper/work) must not overlap BASE either way. */
+static int check_overlap(const char *what, const char *path, const char *base)
+{
+	char *p = abs_path(path);
+	int ret = 0;
+
+	if (!p)
+		return fail("%s %s: parent directory does not exist", what,
+			    path);
+	if (within(p, base))
+		ret = fail("%s %s is inside BASE", what, path);
+	else if (within(base, p))
+		ret = fail("BASE is inside %s %s", what, path);
+	free(p);
+	return ret;
+}
+
+static int check_paths(const struct cow_opts *o)
+{
+	char *base;
+	int ret;
+
+	if (check_dir("BASE", o->base) || check_mountpoint(o->mnt))
+		return 1;
+	base = realpath(o->base, NULL);
+	if (!base)
+		return fail("BASE %s: %s", o->base, strerror(errno));
+	if (o->store)
+		ret = check_overlap("STORE", o->store, base);
+	else
+		ret = check_dir("upperdir", o->upper) ||
+		      check_dir("workdir", o->work) ||
+		      check_overlap("upperdir", o->upper, base) ||
+		      check_overlap("workdir", o->work, base);
+	free(base);
+	if (ret == 0 && access("/dev/fuse", R_OK | W_OK) < 0)
+		ret = fail("cannot use /dev/fuse: %s%s", strerror(errno),
+			   errno == ENOENT ? " (is the fuse module loaded?)"
+					   : "");
+	return ret;
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int open_layers(struct cow_daemon *d, bool *created)
+{
+	struct cow_store_paths paths = {d->opts.store, d->opts.upper,
+					d->opts.work};
+	char why[PATH_MAX + 128] = "";
+	struct stat st;
+	int ret;
+
+	*created = d->opts.store && stat(d->opts.store, &st) < 0;
+	ret = cow_base_open(&d->fs.base, d->opts.base, why, sizeof(why));
+	if (ret == 0)
+		ret = cow_store_open(&d->fs.store, &paths, &d->fs.base,
+				     d->opts.userxattr, why, sizeof(why));
+	if (ret < 0) {
+		fail("%s", why);
+		if (d->fs.base.path)
+			cow_base_close(&d->fs.base);
+		return 1;
+	}
+	d->fs.store.fsync = d->opts.fsync;
+	if (cow_fs_init(&d->fs) < 0 || cow_fs_make_root(&d->fs) < 0) {
+		fail("cannot set up the view of %s", d->opts.base);
+		return 1;
+	}
+	return 0;
+}
+
+static void close_layers(struct cow_daemon *d)
+{
+	cow_fs_destroy(&d->fs);
+	cow_store_close(&d->fs.store);
+	cow_base_close(&d->fs.base);
+}
+
+static struct fuse_session *new_session(struct cow_daemon *d)
+{
+	char opts[PATH_MAX + 128];
+	const char *fsname = d->fs.base.path;
+	char *argv[4] = {(char *)"cowfs", (char *)"-o", opts, NULL};
+	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	struct fuse_session *se;
+
+	if (strpbrk(fsname, ",\\ \t\n"))
+		fsname = "cowfs";
+	snprintf(opts, sizeof(opts),
+		 "default_permissions,fsname=%s,subtype=cowfs%s%s", fsname,
+		 d->opts.allow_other ? ",allow_other" : "",
+		 d->opts.debug ? ",debug" : "");
+	se = fuse_session_new(&args, &cow_ops, sizeof(cow_ops), d);
+	fuse_opt_free_args(&args);
+	return se;
+}
+
+static int serve(struct cow_daemon *d)
+{
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+	int ret;
+
+	if (!cfg)
+		return 1;
+	fuse_loop_cfg_set_clone_fd(cfg, 1);
+	fuse_loop_cfg_set_idle_threads(cfg, 4);
+	fuse_loop_cfg_set_max_threads(cfg, 64);
+	ret = fuse_session_loop_mt(d->se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return ret == 0 ? 0 : 1;
+}
+
+int cow_daemon_run(struct cow_opts *o)
+{
+	static struct cow_daemon d;
+	bool created;
+	int ret = 1;
+
+	if (check_paths(o))
+		return 1;
+	cow_log_debug = o->debug;
+	raise_nofile();
+	d.opts = *o;
+	if (open_layers(&d, &created))
+		goto out_remove;
+	d.se = new_session(&d);
+	if (!d.se || fuse_set_signal_handlers(d.se) < 0)
+		goto out_close;
+	if (fuse_session_mount(d.se, o->mnt) < 0) {
+		fail("cannot mount on %s", o->mnt);
+		goto out_destroy;
+	}
+	created = false; /* from here on the store is in use */
+	if (fuse_daemonize(o->foreground) < 0)
+		goto out_unmount;
+	if (!o->foreground)
+		cow_log_to_syslog();
+	ret = serve(&d);
+out_unmount:
+	fuse_session_unmount(d.se);
+out_destroy:
+	fuse_remove_signal_handlers(d.se);
+	fuse_session_destroy(d.se);
+out_close:
+	close_layers(&d);
+out_remove:
+	if (created && o->store)
+		cow_store_remove_tree(AT_FDCWD, o->store);
+	return ret;
+}

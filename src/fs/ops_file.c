@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * FUSE handlers for file data. Handles carry no backing descriptor: every
+ * READ and WRITE is served from the node's current backing, so handles
+ * opened before and after a copy-up agree, and the kernel keeps one page
+ * cache per file.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+static void set_open_flags(struct cow_daemon *d, struct fuse_file_info *fi)
+{
+	fi->fh = 0;
+	if (d->opts.cache)
+		fi->keep_cache = 1;
+	else
+		fi->direct_io = 1;
+}
+
+/* O_TRUNC: a data change, copied up with nothing to copy. */
+static int truncate_on_open(struct cow_daemon *d, struct cow_node *node,
+			    int flags)
+{
+	struct cow_setattr sa = {.valid = COW_SET_SIZE, .size = 0};
+	struct stat st;
+
+	if (!(flags & O_TRUNC) || (flags & O_ACCMODE) == O_RDONLY)
+		return 0;
+	return cow_setattr(&d->fs, node, &sa, &st);
+}
+
+void cow_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct cow_daemon *d = cow_op_daemon(req);
+	struct cow_node *node = cow_op_node(req, ino);
+	int ret;
+
+	ret = truncate_on_open(d, node, fi->flags);
+	if (ret == 0)
+		ret = cow_file_open(&d->fs, node, fi->flags);
+	if (ret < 0) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	set_open_flags(d, fi);
+	if ((fi->flags & O_TRUNC) && d->opts.cache)
+		fi->keep_cache = 0; /* the cached pages are stale now */
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		cow_file_release(&d->fs, node);
+}
+
+void cow_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		   mode_t mode, struct fuse_file_info *fi)
+{
+	struct cow_daemon *d = cow_op_daemon(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct cow_new nw = {.mode = (mode & 07777) | S_IFREG};
+	struct cow_cred cred = {ctx->uid, ctx->gid, ctx->umask};
+	struct cow_node *node;
+	struct fuse_entry_param e;
+	struct stat st;
+	int ret;
+
+	ret = cow_create(&d->fs, cow_op_node(req, parent), name, &nw, &cred,
+			 &node, &st);
+	if (ret < 0) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	ret = cow_file_open(&d->fs, node, fi->flags);
+	if (ret < 0) {
+		cow_node_forget(&d->fs, node, 1);
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	set_open_flags(d, fi);
+	cow_op_entry(d, node, &st, &e);
+	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+		cow_file_release(&d->fs, node);
+		cow_node_forget(&d->fs, node, 1);
+	}
+}
+
+void cow_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		 struct fuse_file_info *fi)
+{
+	struct cow_daemon *d = cow_op_daemon(req);
+	struct cow_node *node = cow_op_node(req, ino);
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+	int fd;
+
+	fd = cow_file_begin_read(&d->fs, node);
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = fd;
+	buf.buf[0].pos = off;
+	/* The lock spans the reply: the data is read while it is sent. */
+	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+	cow_file_end(node);
+}
+
+void cow_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
+		      off_t off, struct fuse_file_info *fi)
+{
+	struct cow_daemon *d = cow_op_daemon(req);
+	struct cow_node *node = cow_op_node(req, ino);
+	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(bufv));
+	ssize_t n;
+	int fd;
+
+	fd = cow_file_begin_write(&d->fs, node);
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	out.buf[0].fd = fd;
+	out.buf[0].pos = off;
+	n = fuse_buf_copy(&out, bufv, 0);
+	cow_file_end(node);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+void cow_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, 0);
+}
+
+void cow_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct cow_daemon *d = cow_op_daemon(req);
+
+	cow_file_release(&d->fs, cow_op_node(req, ino));
+	fuse_reply_err(req, 0);
+}
+
+void cow_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		  struct fuse_file_info *fi)
+{
+	struct cow_daemon *d = cow_op_daemon(req);
+
+	fuse_reply_err(
+		req, -cow_file_fsync(&d->fs, cow_op_node(req, ino), datasync));
+}
+
+void cow_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
+		      off_t length, struct fuse_file_info *fi)
+{
+	struct cow_daemon *d = cow_op_daemon(req);
+
+	fuse_reply_err(req, -cow_file_fallocate(&d->fs, cow_op_node(req, ino),
+						mode, offset, length));
+}
+
+void cow_op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		  struct fuse_file_info *fi)
+{
+	struct cow_daemon *d = cow_op_daemon(req);
+	off_t ret;
+
+	ret = cow_file_lseek(&d->fs, cow_op_node(req, ino), off, whence);
+	if (ret < 0)
+		fuse_reply_err(req, (int)-ret);
+	else
+		fuse_reply_lseek(req, ret);
+}
+
+void cow_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+			    struct fuse_file_info *fi_in, fuse_ino_t ino_out,
+			    off_t off_out, struct fuse_file_info *fi_out,
+			    size_t len, int flags)
+{
+	struct cow_daemon *d = cow_op_daemon(req);
+	ssize_t n;
+
+	if (flags) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	n = cow_file_copy_range(&d->fs, cow_op_node(req, ino_in), off_in,
+				cow_op_node(req, ino_out), off_out, len);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}

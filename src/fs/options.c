@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Mount options (-o a,b=c): cowfs' own, the overlay-style lowerdir/
+ * upperdir/workdir, and the generic ones mount(8) and fstab pass along,
+ * which are accepted and ignored. Anything else is refused by name.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const ignored[] = {
+	"rw",	  "defaults", "auto",	    "noauto",	"nofail",  "_netdev",
+	"user",	  "users",    "nouser",	    "dev",	"nodev",   "suid",
+	"nosuid", "exec",     "noexec",	    "atime",	"noatime", "relatime",
+	"async",  "sync",     "nodiratime", "diratime", NULL,
+};
+
+static bool is_ignored(const char *opt)
+{
+	size_t i;
+
+	if (!strncmp(opt, "x-", 2) || !strncmp(opt, "fsname=", 7) ||
+	    !strncmp(opt, "subtype=", 8) || !strcmp(opt, "default_permissions"))
+		return true;
+	for (i = 0; ignored[i]; i++)
+		if (!strcmp(opt, ignored[i]))
+			return true;
+	return false;
+}
+
+static int on_off(const char *val, bool *out)
+{
+	if (!strcmp(val, "on") || !strcmp(val, "yes") || !strcmp(val, "1"))
+		*out = true;
+	else if (!strcmp(val, "off") || !strcmp(val, "no") || !strcmp(val, "0"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int one_opt(char *opt, struct cow_opts *o)
+{
+	char *val = strchr(opt, '=');
+	char *end;
+
+	if (val)
+		*val++ = '\0';
+	if (!strcmp(opt, "allow_other") && !val)
+		o->allow_other = true;
+	else if (!strcmp(opt, "userxattr") && !val)
+		o->userxattr = true;
+	else if (!strcmp(opt, "lowerdir") && val)
+		o->base = strdup(val);
+	else if (!strcmp(opt, "upperdir") && val)
+		o->upper = strdup(val);
+	else if (!strcmp(opt, "workdir") && val)
+		o->work = strdup(val);
+	else if (!strcmp(opt, "writeback") && val)
+		return on_off(val, &o->writeback);
+	else if (!strcmp(opt, "fsync") && val)
+		return on_off(val, &o->fsync);
+	else if (!strcmp(opt, "cache") && val && !strcmp(val, "auto"))
+		o->cache = true;
+	else if (!strcmp(opt, "cache") && val && !strcmp(val, "never"))
+		o->cache = false;
+	else if (!strcmp(opt, "timeout") && val) {
+		o->timeout = strtod(val, &end);
+		if (*end || end == val || o->timeout < 0)
+			return -EINVAL;
+	} else if (val) {
+		val[-1] = '=';
+		return is_ignored(opt) ? 0 : -EINVAL;
+	} else {
+		return is_ignored(opt) ? 0 : -EINVAL;
+	}
+	return 0;
+}
+
+int cow_parse_opts(const char *list, struct cow_opts *o, char *why,
+		   size_t whylen)
+{
+	char *copy = strdup(list), *save = NULL, *opt;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (opt = strtok_r(copy, ",", &save); opt && ret == 0;
+	     opt = strtok_r(NULL, ",", &save)) {
+		char shown[256];
+		snprintf(shown, sizeof(shown), "%s", opt);
+		ret = one_opt(opt, o);
+		if (ret < 0)
+			snprintf(why, whylen,
+				 "unknown or malformed option '%s'", shown);
+	}
+	free(copy);
+	return ret;
+}
