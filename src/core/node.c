@@ -15,6 +15,21 @@
 
 #define TABLE_MIN 1024
 
+/*
+ * Writers first: a copy-up or a namespace change must not starve behind a
+ * stream of reads. No path takes one of these locks twice for reading.
+ */
+void cow_rwlock_init(pthread_rwlock_t *lock)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(
+		&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+}
+
 static size_t slot_of(const struct cow_fs *fs, uint64_t key)
 {
 	key ^= key >> 33;
@@ -76,7 +91,7 @@ int cow_fs_init(struct cow_fs *fs)
 	fs->table_count = 0;
 	fs->next_generation = 1;
 	fs->same_dev = fs->base.dev == fs->store.dev;
-	pthread_rwlock_init(&fs->ns_lock, NULL);
+	cow_rwlock_init(&fs->ns_lock);
 	pthread_mutex_init(&fs->table_lock, NULL);
 	return 0;
 }
@@ -192,7 +207,7 @@ struct cow_node *cow_node_new(uint64_t key, mode_t type)
 	node->refs = 1;
 	node->dir_upper = node->dir_base = -1;
 	node->fd_base = node->fd_upper = -1;
-	pthread_rwlock_init(&node->lock, NULL);
+	cow_rwlock_init(&node->lock);
 	return node;
 }
 

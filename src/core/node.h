@@ -82,6 +82,7 @@ struct cow_fs {
 };
 
 int cow_fs_init(struct cow_fs *fs);
+void cow_rwlock_init(pthread_rwlock_t *lock);
 void cow_fs_destroy(struct cow_fs *fs);
 
 /* Node table. cow_node_get/put take and drop internal refs. */
