@@ -130,7 +130,9 @@ static int check_paths(const struct cow_opts *o)
 	if (ret == 0 && access("/dev/fuse", R_OK | W_OK) < 0)
 		ret = fail("cannot use /dev/fuse: %s%s", strerror(errno),
 			   errno == ENOENT ? " (is the fuse module loaded?)"
-					   : "");
+			   : errno == EACCES
+				   ? " (unprivileged mounts need it mode 0666)"
+				   : "");
 	return ret;
 }
 
