@@ -6,6 +6,7 @@
 #include "layer.h"
 #include "lookup_i.h"
 #include "copy_i.h"
+#include "partial_i.h"
 
 #include "sys.h"
 
@@ -185,6 +186,11 @@ static int apply_file(struct cow_fs *fs, struct cow_node *node,
 	char name[NAME_MAX + 1];
 	int dirfd, fd, ret;
 
+	if (node->state == COW_PARTIAL && (sa->valid & COW_SET_SIZE)) {
+		ret = cow_partial_truncate(fs, node, sa->size);
+		if (ret < 0)
+			return ret;
+	}
 	if (node->fd_upper >= 0)
 		return apply_fd(node->fd_upper, sa);
 	if (!cow_upper_loc(fs, node, &dirfd, name))
@@ -216,9 +222,15 @@ int cow_setattr(struct cow_fs *fs, struct cow_node *node,
 	if (S_ISDIR(node->type)) {
 		ret = apply_fd(node->dir_upper, sa);
 	} else if (S_ISREG(node->type)) {
+		/* A partial copy truncates through its open backing. */
+		bool hold = size && node->state == COW_PARTIAL;
+		ret = hold ? cow_file_open_locked(fs, node) : 0;
 		pthread_rwlock_rdlock(&node->lock);
-		ret = apply_file(fs, node, sa);
+		if (ret == 0)
+			ret = apply_file(fs, node, sa);
 		pthread_rwlock_unlock(&node->lock);
+		if (hold)
+			cow_file_release(fs, node);
 	} else {
 		ret = cow_upper_loc(fs, node, &dirfd, name)
 			      ? apply_at(dirfd, name, sa)

@@ -8,15 +8,18 @@
 #include "layer.h"
 #include "lookup_i.h"
 #include "copy_i.h"
+#include "partial_i.h"
 
 #include "log.h"
 #include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 struct file_copy {
@@ -27,7 +30,8 @@ struct file_copy {
 	int data_fd;	     /* BASE data, -1 if not needed */
 	bool own_data_fd;
 	char tmp[COW_TMP_MAX];
-	int dst_fd; /* the new regular file, -1 otherwise */
+	int dst_fd;   /* the new regular file, -1 otherwise */
+	bool partial; /* copy by chunks: sparse copy plus chunk map */
 };
 
 void cow_index_name(const struct cow_node *node, char buf[32])
@@ -40,6 +44,13 @@ bool cow_upper_loc(struct cow_fs *fs, struct cow_node *node, int *dirfd,
 {
 	struct cow_node *parent;
 
+	char mname[40];
+
+	if (node->state == COW_PARTIAL) {
+		*dirfd = fs->store.chunks_fd;
+		cow_partial_names(node, mname, name);
+		return true;
+	}
 	if (node->indexed) {
 		*dirfd = fs->store.index_fd;
 		cow_index_name(node, name);
@@ -116,6 +127,20 @@ static int make_target(struct cow_fs *fs, struct file_copy *fc)
 	return cow_sys_symlinkat(target, work, fc->tmp);
 }
 
+static int prepare_partial(struct cow_fs *fs, struct cow_node *node,
+			   struct file_copy *fc, off_t base_size)
+{
+	char *path = cow_path_join(fc->parent->base_path, fc->name);
+	int ret;
+
+	if (!path)
+		return -ENOMEM;
+	ret = cow_partial_prepare(fs, node, fc->dst_fd, fc->tmp, base_size,
+				  path);
+	free(path);
+	return ret;
+}
+
 static int fill_target(struct cow_fs *fs, struct cow_node *node,
 		       struct file_copy *fc, bool data, off_t limit)
 {
@@ -123,9 +148,16 @@ static int fill_target(struct cow_fs *fs, struct cow_node *node,
 	off_t end = fc->st.st_size;
 	int ret = 0;
 
-	if (fc->dst_fd >= 0 && data) {
-		if (limit >= 0 && limit < end)
-			end = limit;
+	if (limit >= 0 && limit < end)
+		end = limit;
+	if (fc->partial && end == fc->st.st_size &&
+	    ioctl(fc->dst_fd, FICLONE, fc->data_fd) == 0)
+		fc->partial = false; /* cloned whole: better than chunks */
+	else if (fc->partial)
+		ret = cow_sys_ftruncate(fc->dst_fd, end);
+	if (fc->partial) {
+		/* nothing copied now: chunks come on demand */
+	} else if (fc->dst_fd >= 0 && data) {
 		ret = cow_copy_data(fc->data_fd, fc->dst_fd, end,
 				    fc->st.st_size);
 	} else if (fc->dst_fd >= 0) {
@@ -137,7 +169,9 @@ static int fill_target(struct cow_fs *fs, struct cow_node *node,
 	if (ret == 0)
 		ret = cow_copy_meta(fs, &fc->msrc, &fc->st, &dst,
 				    node->has_base ? node->key : 0);
-	if (ret == 0 && data && fc->dst_fd >= 0 && fs->store.fsync)
+	if (ret == 0 && fc->partial)
+		ret = prepare_partial(fs, node, fc, end);
+	else if (ret == 0 && data && fc->dst_fd >= 0 && fs->store.fsync)
 		ret = cow_sys_fsync(fc->dst_fd, true);
 	return ret;
 }
@@ -210,6 +244,10 @@ static void finish(struct cow_fs *fs, struct cow_node *node,
 		return;
 	}
 	node->state = data || !S_ISREG(node->type) ? COW_UPPER : COW_META;
+	if (fc->partial) {
+		node->state = COW_PARTIAL;
+		cow_partial_track(fs, node);
+	}
 	if (node->nopen > 0 && fc->dst_fd >= 0) {
 		cow_sys_close(node->fd_upper);
 		node->fd_upper = fc->dst_fd;
@@ -226,7 +264,8 @@ static int copyup_file_locked(struct cow_fs *fs, struct cow_node *node,
 	bool data = what == COW_COPY_DATA;
 	int ret;
 
-	if (node->state == COW_UPPER || (node->state == COW_META && !data))
+	if (node->state == COW_UPPER || node->state == COW_PARTIAL ||
+	    (node->state == COW_META && !data))
 		return 0;
 	if (cow_node_name(fs, node, &fc.parent, fc.name)) {
 		ret = cow_copyup_dir_locked(fs, fc.parent);
@@ -237,6 +276,9 @@ static int copyup_file_locked(struct cow_fs *fs, struct cow_node *node,
 		data = true; /* an anonymous copy holds its data */
 	}
 	ret = source_setup(fs, node, &fc, data);
+	fc.partial = ret == 0 && data && fc.parent && fc.parent->base_path &&
+		     node->state != COW_PARTIAL &&
+		     cow_partial_wanted(fs, node, fc.st.st_size);
 	if (ret == 0)
 		ret = make_target(fs, &fc);
 	if (ret == 0)

@@ -7,11 +7,13 @@
  */
 #include "layer.h"
 #include "lookup_i.h"
+#include "partial_i.h"
 
 #include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,11 +39,17 @@ static int open_backing(struct cow_fs *fs, struct cow_node *node)
 			return ret;
 		}
 	}
+	if (node->state == COW_PARTIAL && !node->map)
+		return -EIO; /* damaged map: reported at lookup */
 	if (node->state != COW_UPPER && node->fd_base < 0) {
-		if (!cow_node_name(fs, node, &parent, name))
+		if (node->state == COW_PARTIAL)
+			node->fd_base =
+				cow_partial_open_base(fs, node->map->base_path);
+		else if (!cow_node_name(fs, node, &parent, name))
 			return -ENOENT;
-		node->fd_base = cow_base_openat(&fs->base, parent->dir_base,
-						name, O_RDONLY);
+		else
+			node->fd_base = cow_base_openat(
+				&fs->base, parent->dir_base, name, O_RDONLY);
 		if (node->fd_base < 0) {
 			int ret = node->fd_base;
 			node->fd_base = -1;
@@ -58,13 +66,12 @@ static void close_backing(struct cow_node *node)
 	node->fd_base = node->fd_upper = -1;
 }
 
-int cow_file_open(struct cow_fs *fs, struct cow_node *node, int flags)
+int cow_file_open_locked(struct cow_fs *fs, struct cow_node *node)
 {
 	int ret;
 
 	if (!S_ISREG(node->type))
 		return S_ISDIR(node->type) ? -EISDIR : 0;
-	pthread_rwlock_rdlock(&fs->ns_lock);
 	pthread_rwlock_wrlock(&node->lock);
 	ret = open_backing(fs, node);
 	if (ret == 0)
@@ -72,6 +79,15 @@ int cow_file_open(struct cow_fs *fs, struct cow_node *node, int flags)
 	else if (node->nopen == 0)
 		close_backing(node);
 	pthread_rwlock_unlock(&node->lock);
+	return ret;
+}
+
+int cow_file_open(struct cow_fs *fs, struct cow_node *node, int flags)
+{
+	int ret;
+
+	pthread_rwlock_rdlock(&fs->ns_lock);
+	ret = cow_file_open_locked(fs, node);
 	pthread_rwlock_unlock(&fs->ns_lock);
 	return ret;
 }
@@ -86,40 +102,76 @@ void cow_file_release(struct cow_fs *fs, struct cow_node *node)
 	pthread_rwlock_unlock(&node->lock);
 }
 
-static int current_fd(const struct cow_node *node)
+int cow_file_max_segs(struct cow_fs *fs, size_t len)
 {
-	return node->state == COW_UPPER ? node->fd_upper : node->fd_base;
+	return (int)(len >> fs->chunk_shift) + 2;
 }
 
-int cow_file_begin_read(struct cow_fs *fs, struct cow_node *node)
+int cow_file_begin_read(struct cow_fs *fs, struct cow_node *node, off_t off,
+			size_t len, struct cow_seg *segs)
 {
-	int fd;
+	int fd, n;
 
+	__atomic_add_fetch(&fs->activity, 1, __ATOMIC_RELAXED);
 	pthread_rwlock_rdlock(&node->lock);
-	fd = current_fd(node);
+	if (node->state == COW_PARTIAL && node->fd_upper >= 0 &&
+	    node->fd_base >= 0) {
+		n = cow_partial_segments(fs, node, off, len, segs,
+					 cow_file_max_segs(fs, len));
+		if (n < 0)
+			pthread_rwlock_unlock(&node->lock);
+		return n;
+	}
+	fd = node->state == COW_UPPER	  ? node->fd_upper
+	     : node->state == COW_PARTIAL ? -1
+					  : node->fd_base;
 	if (fd < 0) {
 		pthread_rwlock_unlock(&node->lock);
-		return -EBADF;
+		return node->state == COW_PARTIAL ? -EIO : -EBADF;
 	}
-	return fd;
+	segs[0] = (struct cow_seg){fd, off, len};
+	return 1;
 }
 
-int cow_file_begin_write(struct cow_fs *fs, struct cow_node *node)
+static bool writable(const struct cow_node *node)
+{
+	return (node->state == COW_UPPER || node->state == COW_PARTIAL) &&
+	       node->fd_upper >= 0;
+}
+
+int cow_file_begin_write(struct cow_fs *fs, struct cow_node *node, off_t off,
+			 size_t len, bool *filling)
 {
 	int ret;
 
+	__atomic_add_fetch(&fs->activity, 1, __ATOMIC_RELAXED);
+	*filling = false;
 	pthread_rwlock_rdlock(&node->lock);
-	if (node->state == COW_UPPER && node->fd_upper >= 0)
-		return node->fd_upper;
+	if (!writable(node)) {
+		pthread_rwlock_unlock(&node->lock);
+		ret = cow_copyup(fs, node, COW_COPY_DATA, -1);
+		if (ret < 0)
+			return ret;
+		pthread_rwlock_rdlock(&node->lock);
+		if (!writable(node)) {
+			pthread_rwlock_unlock(&node->lock);
+			return -EBADF;
+		}
+	}
+	if (node->state == COW_PARTIAL)
+		*filling = cow_partial_write_begin(node, off, len);
+	return node->fd_upper;
+}
+
+int cow_file_end_write(struct cow_fs *fs, struct cow_node *node, off_t off,
+		       size_t written, bool filling)
+{
+	int ret = 0;
+
+	if (filling)
+		ret = cow_partial_write_end(fs, node, off, written);
 	pthread_rwlock_unlock(&node->lock);
-	ret = cow_copyup(fs, node, COW_COPY_DATA, -1);
-	if (ret < 0)
-		return ret;
-	pthread_rwlock_rdlock(&node->lock);
-	if (node->state == COW_UPPER && node->fd_upper >= 0)
-		return node->fd_upper;
-	pthread_rwlock_unlock(&node->lock);
-	return -EBADF;
+	return ret;
 }
 
 void cow_file_end(struct cow_node *node)
@@ -127,12 +179,39 @@ void cow_file_end(struct cow_node *node)
 	pthread_rwlock_unlock(&node->lock);
 }
 
+ssize_t cow_file_pread(struct cow_fs *fs, struct cow_node *node, void *buf,
+		       size_t len, off_t off)
+{
+	struct cow_seg *segs =
+		calloc((size_t)cow_file_max_segs(fs, len), sizeof(*segs));
+	ssize_t done = 0, got = 0;
+	int i, n;
+
+	if (!segs)
+		return -ENOMEM;
+	n = cow_file_begin_read(fs, node, off, len, segs);
+	for (i = 0; i < n && got >= 0; i++) {
+		got = cow_sys_pread(segs[i].fd, (char *)buf + done, segs[i].len,
+				    segs[i].off);
+		if (got > 0)
+			done += got;
+		if (got < (ssize_t)segs[i].len)
+			break;
+	}
+	if (n > 0)
+		cow_file_end(node);
+	free(segs);
+	return n < 0 ? n : got < 0 ? got : done;
+}
+
 int cow_file_fsync(struct cow_fs *fs, struct cow_node *node, bool datasync)
 {
 	int ret = 0;
 
 	pthread_rwlock_rdlock(&node->lock);
-	if (node->state != COW_BASE && node->fd_upper >= 0)
+	if (node->state == COW_PARTIAL && node->fd_upper >= 0 && node->map)
+		ret = cow_partial_fsync(node, datasync);
+	else if (node->state != COW_BASE && node->fd_upper >= 0)
 		ret = cow_sys_fsync(node->fd_upper, datasync);
 	pthread_rwlock_unlock(&node->lock);
 	return ret;
@@ -141,71 +220,82 @@ int cow_file_fsync(struct cow_fs *fs, struct cow_node *node, bool datasync)
 int cow_file_fallocate(struct cow_fs *fs, struct cow_node *node, int mode,
 		       off_t off, off_t len)
 {
-	int fd = cow_file_begin_write(fs, node), ret;
+	bool filling;
+	int fd = cow_file_begin_write(fs, node, off, 0, &filling), ret = 0;
 
 	if (fd < 0)
 		return fd;
-	ret = cow_sys_fallocate(fd, mode, off, len);
-	cow_file_end(node);
+	if (node->state == COW_PARTIAL) {
+		/* Punching or zeroing drops BASE bytes: settle the rest of
+		 * those chunks first; shifting ranges needs every chunk. */
+		if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE))
+			ret = cow_partial_clear_range(fs, node, off, len);
+		else if (mode &
+			 (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE))
+			ret = cow_partial_fill_all(fs, node);
+	}
+	if (ret == 0)
+		ret = cow_sys_fallocate(fd, mode, off, len);
+	cow_file_end_write(fs, node, off, 0, filling);
 	return ret;
+}
+
+static off_t partial_seek(int fd, off_t off, int whence)
+{
+	struct stat st;
+
+	/* Partial copies report no holes: every byte is data. */
+	if (cow_sys_fstat(fd, &st) < 0)
+		return -EIO;
+	if (off >= st.st_size)
+		return -ENXIO;
+	return whence == SEEK_DATA ? off : st.st_size;
 }
 
 off_t cow_file_lseek(struct cow_fs *fs, struct cow_node *node, off_t off,
 		     int whence)
 {
-	int fd = cow_file_begin_read(fs, node);
+	struct cow_seg seg[2];
 	off_t ret;
+	int n = cow_file_begin_read(fs, node, off, 1, seg);
 
-	if (fd < 0)
-		return fd;
-	ret = cow_sys_lseek(fd, off, whence);
+	if (n < 0)
+		return n;
+	if (node->state == COW_PARTIAL)
+		ret = partial_seek(node->fd_upper, off, whence);
+	else
+		ret = cow_sys_lseek(seg[0].fd, off, whence);
 	cow_file_end(node);
 	return ret;
-}
-
-static ssize_t copy_bounce(int sfd, off_t soff, int dfd, off_t doff, size_t len)
-{
-	size_t chunk = len < (1 << 20) ? len : (1 << 20);
-	char *buf = malloc(chunk ? chunk : 1);
-	ssize_t n;
-
-	if (!buf)
-		return -ENOMEM;
-	n = cow_sys_pread(sfd, buf, chunk, soff);
-	if (n > 0) {
-		int ret = cow_sys_pwrite_full(dfd, buf, (size_t)n, doff);
-		if (ret < 0)
-			n = ret;
-	}
-	free(buf);
-	return n;
 }
 
 ssize_t cow_file_copy_range(struct cow_fs *fs, struct cow_node *src, off_t soff,
 			    struct cow_node *dst, off_t doff, size_t len)
 {
-	int dfd, sfd;
-	loff_t in = soff, out = doff;
+	size_t chunk = len < (1 << 20) ? len : (1 << 20);
+	char *buf = malloc(chunk ? chunk : 1);
+	bool filling;
 	ssize_t n;
+	int dfd;
 
-	/* Destination first: it may copy up, which must not wait on us. */
-	dfd = cow_file_begin_write(fs, dst);
-	if (dfd < 0)
-		return dfd;
-	sfd = src == dst ? dfd : cow_file_begin_read(fs, src);
-	if (sfd < 0) {
-		cow_file_end(dst);
-		return sfd;
+	/* Through the views' own data paths: any state on either side. */
+	if (!buf)
+		return -ENOMEM;
+	n = cow_file_pread(fs, src, buf, chunk, soff);
+	if (n > 0) {
+		dfd = cow_file_begin_write(fs, dst, doff, (size_t)n, &filling);
+		if (dfd < 0) {
+			n = dfd;
+		} else {
+			int ret =
+				cow_sys_pwrite_full(dfd, buf, (size_t)n, doff);
+			int end = cow_file_end_write(fs, dst, doff,
+						     ret < 0 ? 0 : (size_t)n,
+						     filling);
+			n = ret < 0 ? ret : end < 0 ? end : n;
+		}
 	}
-	n = copy_file_range(sfd, &in, dfd, &out, len, 0);
-	if (n < 0)
-		n = errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP ||
-				    errno == ENOSYS
-			    ? copy_bounce(sfd, soff, dfd, doff, len)
-			    : -errno;
-	if (src != dst)
-		cow_file_end(src);
-	cow_file_end(dst);
+	free(buf);
 	return n;
 }
 

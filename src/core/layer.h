@@ -136,18 +136,44 @@ int cow_dir_is_empty_locked(struct cow_fs *fs, struct cow_node *dir);
 
 /* ---- fileio.c: the data path ---- */
 
+/* A piece of a read: @len bytes at @off of descriptor @fd. */
+struct cow_seg {
+	int fd;
+	off_t off;
+	size_t len;
+};
+
 /* Opens the node's backing (first open) and counts the handle. */
 int cow_file_open(struct cow_fs *fs, struct cow_node *node, int flags);
 void cow_file_release(struct cow_fs *fs, struct cow_node *node);
 
+/* Segments a read of @len bytes can need at most. */
+int cow_file_max_segs(struct cow_fs *fs, size_t len);
 /*
- * Read side: takes node->lock for reading and returns the descriptor that
- * holds the current data; cow_file_end drops the lock.
+ * Read side: takes node->lock for reading and maps [off, off+len) onto the
+ * current backing: returns the number of segments filled in @segs (room
+ * for cow_file_max_segs). cow_file_end drops the lock.
  */
-int cow_file_begin_read(struct cow_fs *fs, struct cow_node *node);
-/* Write side: copies up first if needed; same locking as begin_read. */
-int cow_file_begin_write(struct cow_fs *fs, struct cow_node *node);
+int cow_file_begin_read(struct cow_fs *fs, struct cow_node *node, off_t off,
+			size_t len, struct cow_seg *segs);
+/*
+ * Write side: copies up first if needed and returns the descriptor to
+ * write [off, off+len) to, with node->lock held for reading;
+ * cow_file_end_write(written) finishes it (chunk bookkeeping) and unlocks.
+ */
+int cow_file_begin_write(struct cow_fs *fs, struct cow_node *node, off_t off,
+			 size_t len, bool *filling);
+int cow_file_end_write(struct cow_fs *fs, struct cow_node *node, off_t off,
+		       size_t written, bool filling);
 void cow_file_end(struct cow_node *node);
+/* Reads through the view's data path (any state), for internal copies. */
+ssize_t cow_file_pread(struct cow_fs *fs, struct cow_node *node, void *buf,
+		       size_t len, off_t off);
+/* Starts / stops the background completer of partial copies. */
+int cow_completer_start(struct cow_fs *fs);
+void cow_completer_stop(struct cow_fs *fs);
+/* Finds partial copies left by an earlier mount and queues them. */
+int cow_partial_scan(struct cow_fs *fs);
 
 int cow_file_fsync(struct cow_fs *fs, struct cow_node *node, bool datasync);
 int cow_file_fallocate(struct cow_fs *fs, struct cow_node *node, int mode,

@@ -6,7 +6,9 @@
  */
 #include "layer.h"
 #include "lookup_i.h"
+#include "partial_i.h"
 
+#include "log.h"
 #include "sys.h"
 
 #include <errno.h>
@@ -62,6 +64,11 @@ int cow_base_open_path(struct cow_fs *fs, const char *path)
 
 void cow_resolved_free(struct cow_resolved *r)
 {
+	if (r->map) {
+		cow_chunkmap_close(r->map);
+		free(r->map);
+		r->map = NULL;
+	}
 	cow_sys_close(r->dir_upper);
 	cow_sys_close(r->dir_base);
 	free(r->base_path);
@@ -184,12 +191,36 @@ static void resolve_index(struct cow_fs *fs, struct cow_resolved *r)
 	cow_sys_close(fd);
 }
 
+/* A partial copy: its chunk map, or a loud report when it is damaged. */
+static void load_map(struct cow_fs *fs, const char *name,
+		     struct cow_resolved *r)
+{
+	char mname[40], why[256] = "";
+	int ret;
+
+	r->state = COW_PARTIAL;
+	r->has_base = true;
+	r->map = calloc(1, sizeof(*r->map));
+	snprintf(mname, sizeof(mname), "%llu", (unsigned long long)r->key);
+	ret = r->map ? cow_chunkmap_load(fs->store.chunks_fd, mname, r->map,
+					 why, sizeof(why))
+		     : -ENOMEM;
+	if (ret == 0)
+		return;
+	cow_err("%s: %s; its data is refused (EIO) until the map is "
+		"repaired or the change discarded",
+		name, why[0] ? why : strerror(-ret));
+	free(r->map);
+	r->map = NULL;
+	r->map_damaged = true;
+}
+
 static int resolve_upper_other(struct cow_fs *fs, struct cow_node *dir,
 			       const char *name, struct cow_resolved *r)
 {
 	char path[COW_FD_PATH_MAX], buf[32];
 	unsigned long long origin = 0;
-	bool metacopy = false, has_origin = false;
+	bool metacopy = false, has_origin = false, partial = false;
 	ssize_t n;
 	int fd;
 
@@ -197,8 +228,10 @@ static int resolve_upper_other(struct cow_fs *fs, struct cow_node *dir,
 	if (fd < 0)
 		return fd;
 	cow_sys_fd_path(fd, path);
-	if (S_ISREG(r->st.st_mode))
+	if (S_ISREG(r->st.st_mode)) {
 		metacopy = getxattr(path, fs->store.x_metacopy, NULL, 0) >= 0;
+		partial = getxattr(path, fs->store.x_partial, NULL, 0) >= 0;
+	}
 	n = getxattr(path, fs->store.x_origin, buf, sizeof(buf) - 1);
 	if (n > 0) {
 		buf[n] = '\0';
@@ -213,7 +246,10 @@ static int resolve_upper_other(struct cow_fs *fs, struct cow_node *dir,
 		r->has_base = true;
 		r->st.st_blocks = r->bst.st_blocks;
 	}
-	if (has_origin) {
+	if (has_origin && partial) {
+		r->key = origin;
+		load_map(fs, name, r);
+	} else if (has_origin) {
 		r->key = origin;
 		if (S_ISREG(r->st.st_mode) && r->st.st_nlink > 1) {
 			if (dir->dir_base >= 0)
@@ -290,7 +326,7 @@ int cow_resolve(struct cow_fs *fs, struct cow_node *dir, const char *name,
 int cow_resolved_node(struct cow_fs *fs, struct cow_node *dir, const char *name,
 		      struct cow_resolved *r, struct cow_node **out)
 {
-	struct cow_node *node = cow_node_new(r->key, r->st.st_mode);
+	struct cow_node *node = cow_node_new(r->key, r->st.st_mode), *fresh;
 	int ret;
 
 	if (!node) {
@@ -306,9 +342,15 @@ int cow_resolved_node(struct cow_fs *fs, struct cow_node *dir, const char *name,
 	node->dir_upper = r->dir_upper;
 	node->dir_base = r->dir_base;
 	node->base_path = r->base_path;
+	node->map = r->map;
+	node->map_damaged = r->map_damaged;
 	r->dir_upper = r->dir_base = -1;
 	r->base_path = NULL;
+	r->map = NULL;
+	fresh = node;
 	node = cow_node_insert(fs, node);
+	if (node == fresh && node->state == COW_PARTIAL && node->map)
+		cow_partial_track(fs, node);
 	ret = cow_node_add_alias(fs, node, dir, name);
 	if (ret < 0) {
 		cow_node_put(fs, node);

@@ -14,8 +14,10 @@ struct cow_resolved {
 	bool indexed; /* its upper copy is meta/index/<key> */
 	enum cow_state state;
 	uint64_t key;
-	int dir_upper, dir_base; /* directories only; owned */
-	char *base_path;	 /* directories only; owned */
+	int dir_upper, dir_base;  /* directories only; owned */
+	struct cow_chunkmap *map; /* partial copies; owned */
+	bool map_damaged;
+	char *base_path; /* directories only; owned */
 };
 
 int cow_resolve(struct cow_fs *fs, struct cow_node *dir, const char *name,
@@ -35,5 +37,8 @@ bool cow_upper_loc(struct cow_fs *fs, struct cow_node *node, int *dirfd,
 /* Removes @name from the view: whiteout if BASE has it; ns_lock write. */
 int cow_remove_name_locked(struct cow_fs *fs, struct cow_node *dir,
 			   const char *name, bool is_dir);
+
+/* cow_file_open with ns_lock already held (either mode). */
+int cow_file_open_locked(struct cow_fs *fs, struct cow_node *node);
 
 #endif

@@ -8,6 +8,7 @@
 #include "layer.h"
 #include "lookup_i.h"
 #include "copy_i.h"
+#include "partial_i.h"
 
 #include "sys.h"
 
@@ -249,6 +250,8 @@ int cow_unlink(struct cow_fs *fs, struct cow_node *dir, const char *name)
 		if (node->indexed)
 			index_nlink_add(fs, node, -1);
 		cow_node_drop_alias(fs, node, dir, name);
+		if (nlink <= 1 && node->state == COW_PARTIAL)
+			cow_partial_forget_files(fs, node);
 		if (nlink <= 1)
 			cow_node_unhash(fs, node);
 		dir->dir_version++;

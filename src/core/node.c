@@ -91,6 +91,12 @@ int cow_fs_init(struct cow_fs *fs)
 	fs->table_count = 0;
 	fs->next_generation = 1;
 	fs->same_dev = fs->base.dev == fs->store.dev;
+	if (!fs->chunk_shift)
+		fs->chunk_shift = 20;
+	if (!fs->chunk_threshold)
+		fs->chunk_threshold = 4 << 20;
+	pthread_mutex_init(&fs->completer_lock, NULL);
+	pthread_cond_init(&fs->completer_cond, NULL);
 	cow_rwlock_init(&fs->ns_lock);
 	pthread_mutex_init(&fs->table_lock, NULL);
 	return 0;
@@ -103,6 +109,11 @@ static void free_node(struct cow_node *node)
 	cow_sys_close(node->fd_base);
 	cow_sys_close(node->fd_upper);
 	free(node->base_path);
+	if (node->map) {
+		cow_chunkmap_close(node->map);
+		free(node->map);
+	}
+	pthread_mutex_destroy(&node->fill_lock);
 	pthread_rwlock_destroy(&node->lock);
 	free(node);
 }
@@ -125,6 +136,10 @@ void cow_fs_destroy(struct cow_fs *fs)
 	}
 	free(fs->table);
 	fs->table = NULL;
+	free(fs->partial);
+	fs->partial = NULL;
+	pthread_mutex_destroy(&fs->completer_lock);
+	pthread_cond_destroy(&fs->completer_cond);
 	pthread_rwlock_destroy(&fs->ns_lock);
 	pthread_mutex_destroy(&fs->table_lock);
 }
@@ -208,6 +223,7 @@ struct cow_node *cow_node_new(uint64_t key, mode_t type)
 	node->dir_upper = node->dir_base = -1;
 	node->fd_base = node->fd_upper = -1;
 	cow_rwlock_init(&node->lock);
+	pthread_mutex_init(&node->fill_lock, NULL);
 	return node;
 }
 

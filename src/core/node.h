@@ -17,6 +17,7 @@
 #ifndef COW_NODE_H
 #define COW_NODE_H
 
+#include "chunkmap.h"
 #include "store.h"
 
 #include <limits.h>
@@ -26,9 +27,10 @@
 #include <sys/stat.h>
 
 enum cow_state {
-	COW_BASE,  /* data and metadata in BASE */
-	COW_META,  /* metadata in upper (metacopy), data in BASE */
-	COW_UPPER, /* data and metadata in upper */
+	COW_BASE,    /* data and metadata in BASE */
+	COW_META,    /* metadata in upper (metacopy), data in BASE */
+	COW_UPPER,   /* data and metadata in upper */
+	COW_PARTIAL, /* metadata in upper; data by chunk, per node->map */
 };
 
 struct cow_node;
@@ -63,6 +65,12 @@ struct cow_node {
 	char *base_path; /* BASE path of dir_base ("" for the root); owned */
 	uint64_t dir_version; /* bumped on every change of the listing */
 
+	/* partially copied files: map changes under fill_lock */
+	struct cow_chunkmap *map;  /* NULL unless COW_PARTIAL; owned */
+	bool map_damaged;	   /* COW_PARTIAL whose map failed to load */
+	bool on_partial_list;	   /* fs->partial holds a ref; table_lock */
+	pthread_mutex_t fill_lock; /* serialises first writes to chunks */
+
 	/* regular files: node->lock */
 	unsigned int nopen; /* open handles */
 	int fd_base;	    /* BASE data while open, -1 otherwise; owned */
@@ -79,6 +87,18 @@ struct cow_fs {
 	size_t table_size, table_count;
 	uint64_t next_generation; /* table_lock */
 	bool same_dev; /* BASE and upper share st_dev: inode numbers unique */
+
+	/* chunked copy-up (see partial.c) */
+	off_t chunk_threshold;	   /* files at least this big copy by chunk */
+	unsigned int chunk_shift;  /* chunk size is 1 << chunk_shift */
+	struct cow_node **partial; /* nodes being completed; table_lock */
+	size_t npartial, partial_cap;
+	unsigned long completer_rate; /* bytes per second, 0 = off */
+	unsigned long activity;	      /* bumped by I/O; atomic */
+	pthread_t completer;
+	bool completer_running, completer_stop; /* completer_lock */
+	pthread_mutex_t completer_lock;
+	pthread_cond_t completer_cond;
 };
 
 int cow_fs_init(struct cow_fs *fs);

@@ -9,6 +9,7 @@
 #include "layer.h"
 #include "lookup_i.h"
 #include "copy_i.h"
+#include "partial_i.h"
 
 #include "sys.h"
 
@@ -191,6 +192,8 @@ static void update_nodes(struct cow_fs *fs, struct side *src, struct side *dst,
 				    src->dir, src->name);
 	} else if (dst->node) {
 		cow_node_drop_alias(fs, dst->node, dst->dir, dst->name);
+		if (dst->nlink <= 1 && dst->node->state == COW_PARTIAL)
+			cow_partial_forget_files(fs, dst->node);
 		if (dst->nlink <= 1 || S_ISDIR(dst->node->type))
 			cow_node_unhash(fs, dst->node);
 	}

@@ -333,6 +333,7 @@ static void set_names(struct cow_store *s, bool userxattr)
 	snprintf(s->x_metacopy, COW_XATTR_MAX, "%smetacopy", s->ovl_prefix);
 	snprintf(s->x_origin, COW_XATTR_MAX, "%sorigin", s->cow_prefix);
 	snprintf(s->x_nlink, COW_XATTR_MAX, "%snlink", s->cow_prefix);
+	snprintf(s->x_partial, COW_XATTR_MAX, "%spartial", s->cow_prefix);
 }
 
 /* Opens the directories named by @paths; creates them only if @create. */
@@ -358,9 +359,12 @@ static int open_dirs(struct cow_store *s, const struct cow_store_paths *paths,
 	s->index_fd = s->meta_fd < 0
 			      ? s->meta_fd
 			      : open_or_make_dir(s->meta_fd, "index", create);
+	s->chunks_fd = s->meta_fd < 0
+			       ? s->meta_fd
+			       : open_or_make_dir(s->meta_fd, "chunks", create);
 	close(root_fd);
 	if (s->upper_fd < 0 || s->work_fd < 0 || s->meta_fd < 0 ||
-	    s->index_fd < 0)
+	    s->index_fd < 0 || (s->chunks_fd < 0 && s->chunks_fd != -ENOENT))
 		ret = why_set(why, whylen, -EIO,
 			      "STORE %s: cannot open its "
 			      "upper/, work/ or meta/ directory",
@@ -435,6 +439,7 @@ int cow_store_open(struct cow_store *s, const struct cow_store_paths *paths,
 
 	memset(s, 0, sizeof(*s));
 	s->upper_fd = s->work_fd = s->meta_fd = s->index_fd = -1;
+	s->chunks_fd = -1;
 	s->fsync = true;
 	set_names(s, userxattr);
 	ret = classify(paths, &create, why, whylen);
@@ -453,6 +458,10 @@ int cow_store_open(struct cow_store *s, const struct cow_store_paths *paths,
 		s->dev = st.st_dev;
 	if (ret == 0 && need_format)
 		ret = write_format(s->meta_fd, base);
+	if (ret == 0 && s->chunks_fd < 0) /* a store from before chunks */
+		s->chunks_fd = open_or_make_dir(s->meta_fd, "chunks", true);
+	if (ret == 0 && s->chunks_fd < 0)
+		ret = s->chunks_fd;
 	if (ret == 0)
 		clean_work(s);
 	if (ret < 0 && !why[0])
@@ -469,5 +478,7 @@ void cow_store_close(struct cow_store *s)
 	cow_sys_close(s->work_fd);
 	cow_sys_close(s->meta_fd);
 	cow_sys_close(s->index_fd);
+	cow_sys_close(s->chunks_fd);
 	s->upper_fd = s->work_fd = s->meta_fd = s->index_fd = -1;
+	s->chunks_fd = -1;
 }

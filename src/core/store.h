@@ -28,12 +28,13 @@ struct cow_base {
 };
 
 struct cow_store {
-	int upper_fd; /* upper/, owned */
-	int work_fd;  /* work/, owned */
-	int meta_fd;  /* meta/, owned */
-	int index_fd; /* meta/index/, owned */
-	dev_t dev;    /* st_dev of upper/ */
-	bool fsync;   /* fdatasync copy-ups before publishing them */
+	int upper_fd;  /* upper/, owned */
+	int work_fd;   /* work/, owned */
+	int meta_fd;   /* meta/, owned */
+	int index_fd;  /* meta/index/, owned */
+	int chunks_fd; /* meta/chunks/: maps and data links, owned */
+	dev_t dev;     /* st_dev of upper/ */
+	bool fsync;    /* fdatasync copy-ups before publishing them */
 	atomic_ulong tmp_seq;
 	/* xattr names, trusted.* as root, user.* unprivileged */
 	const char *ovl_prefix; /* "trusted.overlay." */
@@ -43,6 +44,7 @@ struct cow_store {
 	char x_metacopy[COW_XATTR_MAX];
 	char x_origin[COW_XATTR_MAX];
 	char x_nlink[COW_XATTR_MAX];
+	char x_partial[COW_XATTR_MAX];
 };
 
 /* Where a store lives: STORE form, or the overlay form's upper + work. */

@@ -166,7 +166,12 @@ static int open_layers(struct cow_daemon *d, bool *created)
 		return 1;
 	}
 	d->fs.store.fsync = d->opts.fsync;
-	if (cow_fs_init(&d->fs) < 0 || cow_fs_make_root(&d->fs) < 0) {
+	d->fs.chunk_shift = (unsigned int)__builtin_ctzll(d->opts.chunk_size);
+	d->fs.chunk_threshold =
+		d->opts.chunk_threshold ? (off_t)d->opts.chunk_threshold : -1;
+	d->fs.completer_rate = d->opts.completer_rate;
+	if (cow_fs_init(&d->fs) < 0 || cow_fs_make_root(&d->fs) < 0 ||
+	    cow_partial_scan(&d->fs) < 0) {
 		fail("cannot set up the view of %s", d->opts.base);
 		return 1;
 	}
@@ -175,6 +180,7 @@ static int open_layers(struct cow_daemon *d, bool *created)
 
 static void close_layers(struct cow_daemon *d)
 {
+	cow_completer_stop(&d->fs);
 	cow_fs_destroy(&d->fs);
 	cow_store_close(&d->fs.store);
 	cow_base_close(&d->fs.base);
@@ -239,6 +245,9 @@ int cow_daemon_run(struct cow_opts *o)
 		goto out_unmount;
 	if (!o->foreground)
 		cow_log_to_syslog();
+	if (cow_completer_start(&d.fs) < 0)
+		cow_warn("cannot start the completer; partial copies stay "
+			 "partial");
 	ret = serve(&d);
 out_unmount:
 	fuse_session_unmount(d.se);

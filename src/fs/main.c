@@ -44,6 +44,10 @@ static const char usage_text[] =
 	"     fsync=on|off      make copy-ups durable before publishing (on)\n"
 	"     userxattr         user.overlay.* markers (default when not "
 	"root)\n"
+	"     chunk_threshold=SIZE  copy files this big by chunks (4M; 0: "
+	"never)\n"
+	"     chunk_size=SIZE   chunk size, a power of two (1M)\n"
+	"     completer=RATE|off  fill partial copies when idle, MiB/s (64)\n"
 	"\n"
 	"See cowfs(8).\n";
 
@@ -70,6 +74,9 @@ static void default_opts(struct cow_opts *o)
 	o->fsync = true;
 	o->timeout = 86400;
 	o->userxattr = geteuid() != 0;
+	o->chunk_size = 1 << 20;
+	o->chunk_threshold = 4 << 20;
+	o->completer_rate = 64ul << 20;
 }
 
 /* Parses -f, -d, -o and positional arguments into @o and @pos. */

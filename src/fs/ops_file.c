@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void set_open_flags(struct cow_daemon *d, struct fuse_file_info *fi)
@@ -89,20 +90,30 @@ void cow_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct cow_daemon *d = cow_op_daemon(req);
 	struct cow_node *node = cow_op_node(req, ino);
-	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
-	int fd;
+	int max = cow_file_max_segs(&d->fs, size), n, i;
+	struct cow_seg *segs = calloc((size_t)max, sizeof(*segs));
+	struct fuse_bufvec *bufv;
 
-	fd = cow_file_begin_read(&d->fs, node);
-	if (fd < 0) {
-		fuse_reply_err(req, -fd);
-		return;
+	bufv = calloc(1, sizeof(*bufv) + (size_t)max * sizeof(bufv->buf[0]));
+	n = !segs || !bufv ? -ENOMEM
+			   : cow_file_begin_read(&d->fs, node, off, size, segs);
+	if (n < 0) {
+		fuse_reply_err(req, -n);
+		goto out_free;
 	}
-	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	buf.buf[0].fd = fd;
-	buf.buf[0].pos = off;
+	bufv->count = (size_t)n;
+	for (i = 0; i < n; i++) {
+		bufv->buf[i].size = segs[i].len;
+		bufv->buf[i].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		bufv->buf[i].fd = segs[i].fd;
+		bufv->buf[i].pos = segs[i].off;
+	}
 	/* The lock spans the reply: the data is read while it is sent. */
-	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+	fuse_reply_data(req, bufv, FUSE_BUF_SPLICE_MOVE);
 	cow_file_end(node);
+out_free:
+	free(bufv);
+	free(segs);
 }
 
 void cow_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
@@ -110,11 +121,13 @@ void cow_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 {
 	struct cow_daemon *d = cow_op_daemon(req);
 	struct cow_node *node = cow_op_node(req, ino);
-	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(bufv));
+	size_t size = fuse_buf_size(bufv);
+	struct fuse_bufvec out = FUSE_BUFVEC_INIT(size);
+	bool filling;
 	ssize_t n;
-	int fd;
+	int fd, ret;
 
-	fd = cow_file_begin_write(&d->fs, node);
+	fd = cow_file_begin_write(&d->fs, node, off, size, &filling);
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);
 		return;
@@ -123,9 +136,12 @@ void cow_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 	out.buf[0].fd = fd;
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, bufv, 0);
-	cow_file_end(node);
+	ret = cow_file_end_write(&d->fs, node, off, n > 0 ? (size_t)n : 0,
+				 filling);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
+	else if (ret < 0)
+		fuse_reply_err(req, -ret);
 	else
 		fuse_reply_write(req, (size_t)n);
 }

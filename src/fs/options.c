@@ -42,6 +42,65 @@ static int on_off(const char *val, bool *out)
 	return 0;
 }
 
+/* "4096", "64K", "1M", "2G" */
+static int parse_size(const char *val, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(val, &end, 10);
+	if (errno || end == val || val[0] == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'G':
+	case 'g':
+		v <<= 10;
+		/* fall through */
+	case 'M':
+	case 'm':
+		v <<= 10;
+		/* fall through */
+	case 'K':
+	case 'k':
+		v <<= 10;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int chunk_opts(const char *opt, const char *val, struct cow_opts *o)
+{
+	unsigned long long v;
+
+	if (!strcmp(opt, "completer") && !strcmp(val, "off")) {
+		o->completer_rate = 0;
+		return 0;
+	}
+	if (parse_size(val, &v) < 0)
+		return -EINVAL;
+	if (!strcmp(opt, "chunk_size")) {
+		if (v < 4096 || v > (1ull << 30) || (v & (v - 1)))
+			return -EINVAL;
+		o->chunk_size = v;
+	} else if (!strcmp(opt, "chunk_threshold")) {
+		o->chunk_threshold = v;
+	} else {
+		/* completer=RATE, in MiB per second (suffixes allowed) */
+		o->completer_rate =
+			(unsigned long)(strchr("KkMmGg", val[strlen(val) - 1])
+						? v
+						: v << 20);
+	}
+	return 0;
+}
+
 static int one_opt(char *opt, struct cow_opts *o)
 {
 	char *val = strchr(opt, '=');
@@ -67,6 +126,10 @@ static int one_opt(char *opt, struct cow_opts *o)
 		o->cache = true;
 	else if (!strcmp(opt, "cache") && val && !strcmp(val, "never"))
 		o->cache = false;
+	else if ((!strcmp(opt, "chunk_size") || !strcmp(opt, "completer") ||
+		  !strcmp(opt, "chunk_threshold")) &&
+		 val)
+		return chunk_opts(opt, val, o);
 	else if (!strcmp(opt, "timeout") && val) {
 		o->timeout = strtod(val, &end);
 		if (*end || end == val || o->timeout < 0)

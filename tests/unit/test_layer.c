@@ -124,6 +124,7 @@ static struct cow_node *look(struct cow_fs *fs, struct cow_node *dir,
 static void test_lookup_and_lazy_open(struct cow_fs *fs)
 {
 	struct cow_node *top;
+	bool filling;
 	int err, fd;
 	char buf[32] = "";
 
@@ -133,18 +134,15 @@ static void test_lookup_and_lazy_open(struct cow_fs *fs)
 	/* Opening for writing copies nothing. */
 	CHECK(cow_file_open(fs, top, O_RDWR) == 0);
 	CHECK(!exists("store/upper/top", NULL));
-	fd = cow_file_begin_read(fs, top);
-	CHECK(fd >= 0 && pread(fd, buf, 3, 0) == 3 && !memcmp(buf, "top", 3));
-	cow_file_end(top);
+	CHECK(cow_file_pread(fs, top, buf, 3, 0) == 3 &&
+	      !memcmp(buf, "top", 3));
 	/* The first write copies; the same node now reads the copy. */
-	fd = cow_file_begin_write(fs, top);
+	fd = cow_file_begin_write(fs, top, 0, 3, &filling);
 	CHECK(fd >= 0 && pwrite(fd, "TOP", 3, 0) == 3);
-	cow_file_end(top);
+	CHECK(cow_file_end_write(fs, top, 0, 3, filling) == 0);
 	CHECK(top->state == COW_UPPER && exists("store/upper/top", NULL));
-	fd = cow_file_begin_read(fs, top);
-	CHECK(fd >= 0 && pread(fd, buf, 11, 0) == 11 &&
+	CHECK(cow_file_pread(fs, top, buf, 11, 0) == 11 &&
 	      !memcmp(buf, "TOP content", 11));
-	cow_file_end(top);
 	cow_file_release(fs, top);
 }
 
