@@ -84,6 +84,9 @@ int cow_setattr(struct cow_fs *fs, struct cow_node *node,
 
 /* ---- xattr.c ---- */
 
+/* Read-only virtual xattr naming where a file's content lives. */
+#define COW_STATE_XATTR "user.cowfs.state"
+
 ssize_t cow_getxattr(struct cow_fs *fs, struct cow_node *node, const char *attr,
 		     void *buf, size_t size);
 ssize_t cow_listxattr(struct cow_fs *fs, struct cow_node *node, char *buf,

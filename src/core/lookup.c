@@ -251,6 +251,7 @@ static int resolve_upper_other(struct cow_fs *fs, struct cow_node *dir,
 		load_map(fs, name, r);
 	} else if (has_origin) {
 		r->key = origin;
+		r->has_base = true; /* copied up from BASE */
 		if (S_ISREG(r->st.st_mode) && r->st.st_nlink > 1) {
 			if (dir->dir_base >= 0)
 				cow_sys_fstatat(dir->dir_base, name, &r->bst);

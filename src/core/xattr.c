@@ -10,6 +10,7 @@
 #include "sys.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
@@ -33,6 +34,52 @@ static int meta_loc(struct cow_fs *fs, struct cow_node *node, int *fd,
 	return 0;
 }
 
+/*
+ * The virtual attribute user.cowfs.state tells where a file's content
+ * lives: base, metadata (metadata copied), partial N% (chunked copy under
+ * way), store (copied), new (created through the view), damaged.
+ */
+static int state_text(struct cow_node *node, char *text, size_t len)
+{
+	const struct cow_chunkmap *m = node->map;
+	bool dir = S_ISDIR(node->type);
+
+	if (node->state == COW_PARTIAL && !m)
+		return snprintf(text, len, "damaged");
+	if (node->state == COW_PARTIAL)
+		return snprintf(
+			text, len, "partial %llu%%",
+			(unsigned long long)(m->nchunks ? m->present * 100 /
+								  m->nchunks
+							: 100));
+	if (node->state == COW_BASE || (dir && node->dir_upper < 0))
+		return snprintf(text, len, "base");
+	if (node->state == COW_META)
+		return snprintf(text, len, "metadata");
+	if ((!dir && !node->has_base) || (dir && node->dir_base < 0))
+		return snprintf(text, len, "new");
+	return snprintf(text, len, "store");
+}
+
+static ssize_t get_state(struct cow_fs *fs, struct cow_node *node, void *buf,
+			 size_t size)
+{
+	char text[32];
+	int n;
+
+	pthread_rwlock_rdlock(&fs->ns_lock);
+	pthread_rwlock_rdlock(&node->lock);
+	n = state_text(node, text, sizeof(text));
+	pthread_rwlock_unlock(&node->lock);
+	pthread_rwlock_unlock(&fs->ns_lock);
+	if (size == 0)
+		return n;
+	if ((size_t)n > size)
+		return -ERANGE;
+	memcpy(buf, text, (size_t)n);
+	return n;
+}
+
 ssize_t cow_getxattr(struct cow_fs *fs, struct cow_node *node, const char *attr,
 		     void *buf, size_t size)
 {
@@ -40,6 +87,8 @@ ssize_t cow_getxattr(struct cow_fs *fs, struct cow_node *node, const char *attr,
 	int fd, dirfd = -1;
 	ssize_t ret;
 
+	if (!strcmp(attr, COW_STATE_XATTR))
+		return get_state(fs, node, buf, size);
 	if (cow_store_xattr_private(&fs->store, attr))
 		return -ENODATA;
 	pthread_rwlock_rdlock(&fs->ns_lock);
@@ -107,7 +156,8 @@ static int change_xattr(struct cow_fs *fs, struct cow_node *node,
 	char name[NAME_MAX + 1];
 	int ret, fd, dirfd = -1;
 
-	if (cow_store_xattr_private(&fs->store, attr))
+	if (cow_store_xattr_private(&fs->store, attr) ||
+	    !strcmp(attr, COW_STATE_XATTR))
 		return -EPERM;
 	if (remove || (flags & XATTR_REPLACE)) {
 		/* Nothing to change: fail without copying anything up. */
