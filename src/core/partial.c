@@ -346,7 +346,10 @@ static int scan_one(struct cow_fs *fs, const char *mname)
 	snprintf(dname, sizeof(dname), "%s.data", mname);
 	fd = cow_sys_openat(fs->store.chunks_fd, dname, O_RDONLY | O_NOFOLLOW,
 			    0);
-	if (fd < 0 || !cow_store_fhas_xattr(fd, fs->store.x_partial)) {
+	/* A copy that never reached upper/ (interrupted before it was
+	 * published) has no name but this link: it is dropped. */
+	if (fd < 0 || !cow_store_fhas_xattr(fd, fs->store.x_partial) ||
+	    cow_sys_fstat(fd, &st) < 0 || st.st_nlink < 2) {
 		cow_sys_close(fd);
 		free(map);
 		cow_sys_unlinkat(fs->store.chunks_fd, mname, 0);
@@ -362,7 +365,7 @@ static int scan_one(struct cow_fs *fs, const char *mname)
 		return 0;
 	}
 	node = cow_node_new(map->base_ino, S_IFREG);
-	if (!node || cow_sys_fstatat(fs->store.chunks_fd, dname, &st) < 0) {
+	if (!node) {
 		cow_chunkmap_close(map);
 		free(map);
 		if (node)
