@@ -101,6 +101,7 @@ struct cow_new {
 	mode_t mode;	    /* type and permission bits (umask applied) */
 	dev_t rdev;	    /* for device nodes */
 	const char *target; /* for symlinks */
+	bool keep_open;	    /* regular files: an open follows at once */
 };
 
 /* Creates @name in @dir; returns the node (one lookup counted) and @st. */

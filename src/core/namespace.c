@@ -61,11 +61,12 @@ static int make_object(struct cow_fs *fs, struct cow_node *dir,
 
 	new_owner(dir, cred, &mode, &uid, &gid);
 	if (S_ISREG(mode)) {
-		fd = cow_sys_openat(work, tmp, O_CREAT | O_EXCL | O_WRONLY,
-				    0600);
-		ret = fd < 0 ? fd : cow_sys_close(fd);
+		ret = fd = cow_sys_openat(work, tmp, O_CREAT | O_EXCL | O_RDWR,
+					  0600);
 	} else if (S_ISDIR(mode)) {
 		ret = cow_sys_mkdirat(work, tmp, 0700);
+		fd = ret < 0 ? ret : cow_sys_open_dir(work, tmp);
+		ret = ret < 0 ? ret : fd;
 	} else if (S_ISLNK(mode)) {
 		ret = cow_sys_symlinkat(nw->target, work, tmp);
 	} else {
@@ -74,40 +75,48 @@ static int make_object(struct cow_fs *fs, struct cow_node *dir,
 	}
 	if (ret < 0)
 		return ret;
+	*dfd = fd = S_ISREG(mode) || S_ISDIR(mode) ? fd : -1;
+	/* Owner first: chown clears set-id bits that the mode then sets. */
 	if (geteuid() == 0)
-		ret = cow_sys_chownat(work, tmp, uid, gid);
+		ret = fd >= 0 ? (fchown(fd, uid, gid) ? -errno : 0)
+			      : cow_sys_chownat(work, tmp, uid, gid);
 	if (ret == 0 && !S_ISLNK(mode))
-		ret = cow_sys_chmodat(work, tmp, mode & 07777);
-	if (ret == 0 && S_ISDIR(mode)) {
-		*dfd = cow_sys_open_dir(work, tmp);
-		ret = *dfd < 0 ? *dfd : 0;
-		if (ret == 0 && cow_base_has(dir, name, &bst))
-			ret = cow_sys_fsetxattr(*dfd, fs->store.x_opaque, "y",
-						1, 0);
-	}
+		ret = fd >= 0 ? (fchmod(fd, mode & 07777) ? -errno : 0)
+			      : cow_sys_chmodat(work, tmp, mode & 07777);
+	if (ret == 0 && S_ISDIR(mode) && cow_base_has(dir, name, &bst))
+		ret = cow_sys_fsetxattr(fd, fs->store.x_opaque, "y", 1, 0);
 	return ret;
 }
 
+/* Publishes work/@tmp as @name in @dir; consumes @dfd. */
 static int publish_new(struct cow_fs *fs, struct cow_node *dir,
 		       const char *name, const char *tmp, int dfd,
-		       struct cow_node **out, struct stat *st)
+		       bool keep_open, struct cow_node **out, struct stat *st)
 {
-	struct cow_node *node;
+	struct cow_node *node = NULL;
 	int ret;
 
 	ret = cow_sys_fstatat(fs->store.work_fd, tmp, st);
-	if (ret < 0)
-		return ret;
-	node = cow_node_new(cow_fs_upper_key(fs, st->st_ino), st->st_mode);
-	if (!node)
-		return -ENOMEM;
-	ret = cow_store_publish(&fs->store, tmp, dir->dir_upper, name);
+	if (ret == 0) {
+		node = cow_node_new(cow_fs_upper_key(fs, st->st_ino),
+				    st->st_mode);
+		ret = node ? cow_store_publish(&fs->store, tmp, dir->dir_upper,
+					       name)
+			   : -ENOMEM;
+	}
 	if (ret < 0) {
-		cow_node_discard(node);
+		if (node)
+			cow_node_discard(node);
+		cow_sys_close(dfd);
 		return ret;
 	}
 	node->state = COW_UPPER;
-	node->dir_upper = dfd;
+	if (S_ISDIR(node->type))
+		node->dir_upper = dfd;
+	else if (keep_open)
+		node->fd_upper = dfd; /* for the open that follows */
+	else
+		cow_sys_close(dfd);
 	node = cow_node_insert(fs, node);
 	ret = cow_node_add_alias(fs, node, dir, name);
 	if (ret == 0)
@@ -137,12 +146,13 @@ int cow_create(struct cow_fs *fs, struct cow_node *dir, const char *name,
 		goto out_unlock;
 	cow_store_tmpname(&fs->store, tmp);
 	ret = make_object(fs, dir, name, tmp, nw, cred, &dfd);
-	if (ret == 0)
-		ret = publish_new(fs, dir, name, tmp, dfd, out, st);
-	if (ret < 0) {
+	if (ret < 0)
 		cow_sys_close(dfd);
+	else
+		ret = publish_new(fs, dir, name, tmp, dfd, nw->keep_open, out,
+				  st);
+	if (ret < 0)
 		cow_store_remove_tree(fs->store.work_fd, tmp);
-	}
 out_unlock:
 	pthread_rwlock_unlock(&fs->ns_lock);
 	return ret;

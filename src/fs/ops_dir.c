@@ -27,6 +27,12 @@ void cow_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	pthread_mutex_init(&h->lock, NULL);
 	fi->fh = (uint64_t)(uintptr_t)h;
+	if (cow_op_daemon(req)->opts.cache) {
+		/* The kernel drops this cache itself when the directory
+		 * changes through the mount, the only way it can change. */
+		fi->cache_readdir = 1;
+		fi->keep_cache = 1;
+	}
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		pthread_mutex_destroy(&h->lock);
 		free(h);

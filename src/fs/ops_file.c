@@ -19,6 +19,7 @@ static void set_open_flags(struct cow_daemon *d, struct fuse_file_info *fi)
 		fi->keep_cache = 1;
 	else
 		fi->direct_io = 1;
+	fi->noflush = 1; /* no lock handlers: nothing to do at close */
 }
 
 /* O_TRUNC: a data change, copied up with nothing to copy. */
@@ -58,7 +59,8 @@ void cow_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct cow_daemon *d = cow_op_daemon(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct cow_new nw = {.mode = (mode & 07777) | S_IFREG};
+	struct cow_new nw = {.mode = (mode & 07777) | S_IFREG,
+			     .keep_open = true};
 	struct cow_cred cred = {ctx->uid, ctx->gid, ctx->umask};
 	struct cow_node *node;
 	struct fuse_entry_param e;
