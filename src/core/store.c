@@ -230,7 +230,8 @@ static void base_identity(const struct cow_base *base, struct identity *id)
 	id->gen = (unsigned int)gen;
 }
 
-static int write_format(int meta_fd, const struct cow_base *base)
+static int write_format(int meta_fd, const struct cow_base *base,
+			bool userxattr)
 {
 	struct identity id;
 	char buf[4096];
@@ -239,8 +240,9 @@ static int write_format(int meta_fd, const struct cow_base *base)
 	base_identity(base, &id);
 	n = snprintf(buf, sizeof(buf),
 		     "cowfs-store %d\nbase-ino %llu\nbase-gen %llu\n"
-		     "base-path %s\n",
-		     COW_STORE_FORMAT, id.ino, id.gen, base->path);
+		     "base-path %s\nxattr-ns %s\n",
+		     COW_STORE_FORMAT, id.ino, id.gen, base->path,
+		     userxattr ? "user" : "trusted");
 	fd = cow_sys_openat(meta_fd, "format.tmp", O_WRONLY | O_CREAT | O_TRUNC,
 			    0644);
 	if (fd < 0)
@@ -255,8 +257,26 @@ static int write_format(int meta_fd, const struct cow_base *base)
 	return ret;
 }
 
-static int check_format(int meta_fd, const struct cow_base *base, char *why,
-			size_t whylen)
+/* The markers' namespace must match the one the store was written with. */
+static int check_xattr_ns(const char *buf, bool userxattr, char *why,
+			  size_t whylen)
+{
+	const char *ns = strstr(buf, "\nxattr-ns ");
+
+	if (!ns)
+		return 0; /* written before the line existed */
+	ns += strlen("\nxattr-ns ");
+	if (!strncmp(ns, userxattr ? "user\n" : "trusted\n", userxattr ? 5 : 8))
+		return 0;
+	return why_set(why, whylen, -EPERM,
+		       "STORE keeps its markers in %s.* xattrs; mount it %s",
+		       userxattr ? "trusted" : "user",
+		       userxattr ? "as root without -o userxattr"
+				 : "with -o userxattr");
+}
+
+static int check_format(int meta_fd, const struct cow_base *base,
+			bool userxattr, char *why, size_t whylen)
 {
 	char buf[4096], path[PATH_MAX] = "?";
 	unsigned long long ino = 0, gen = 0;
@@ -287,7 +307,7 @@ static int check_format(int meta_fd, const struct cow_base *base, char *why,
 	if (ino != id.ino || gen != id.gen)
 		return why_set(why, whylen, -EXDEV,
 			       "STORE belongs to a different BASE (%s)", path);
-	return 0;
+	return check_xattr_ns(buf, userxattr, why, whylen);
 }
 
 static int open_or_make_dir(int dirfd, const char *name, bool create)
@@ -449,7 +469,7 @@ int cow_store_open(struct cow_store *s, const struct cow_store_paths *paths,
 		ret = open_dirs(s, paths, create, why, whylen);
 	need_format = create;
 	if (ret == 0 && !create)
-		ret = check_format(s->meta_fd, base, why, whylen);
+		ret = check_format(s->meta_fd, base, userxattr, why, whylen);
 	if (ret == -ENOENT && !create && !paths->store) {
 		ret = 0; /* overlay form: an upper without our meta yet */
 		need_format = true;
@@ -457,7 +477,7 @@ int cow_store_open(struct cow_store *s, const struct cow_store_paths *paths,
 	if (ret == 0 && fstat(s->upper_fd, &st) == 0)
 		s->dev = st.st_dev;
 	if (ret == 0 && need_format)
-		ret = write_format(s->meta_fd, base);
+		ret = write_format(s->meta_fd, base, userxattr);
 	if (ret == 0 && s->chunks_fd < 0) /* a store from before chunks */
 		s->chunks_fd = open_or_make_dir(s->meta_fd, "chunks", true);
 	if (ret == 0 && s->chunks_fd < 0)

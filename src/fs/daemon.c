@@ -229,6 +229,8 @@ int cow_daemon_run(struct cow_opts *o)
 	if (check_paths(o))
 		return 1;
 	cow_log_debug = o->debug;
+	if (!o->cache)
+		o->timeout = 0; /* cache=never: nothing cached in the kernel */
 	raise_nofile();
 	d.opts = *o;
 	if (open_layers(&d, &created))
