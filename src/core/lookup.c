@@ -191,6 +191,25 @@ static void resolve_index(struct cow_fs *fs, struct cow_resolved *r)
 	cow_sys_close(fd);
 }
 
+/*
+ * Whether (@dirfd, @name) carries @attr, given its listxattr result
+ * @names of @len bytes; a listing that did not fit is not trusted.
+ */
+static bool has_marker(int dirfd, const char *name, const char *names,
+		       ssize_t len, const char *attr)
+{
+	ssize_t off = 0;
+
+	if (len == -ERANGE)
+		return cow_sys_getxattrat(dirfd, name, attr, NULL, 0) >= 0;
+	while (off < len) {
+		if (!strcmp(names + off, attr))
+			return true;
+		off += (ssize_t)strlen(names + off) + 1;
+	}
+	return false;
+}
+
 /* A partial copy: its chunk map, or a loud report when it is damaged. */
 static void load_map(struct cow_fs *fs, const char *name,
 		     struct cow_resolved *r)
@@ -218,26 +237,31 @@ static void load_map(struct cow_fs *fs, const char *name,
 static int resolve_upper_other(struct cow_fs *fs, struct cow_node *dir,
 			       const char *name, struct cow_resolved *r)
 {
-	char path[COW_FD_PATH_MAX], buf[32];
+	char names[1024], buf[32];
 	unsigned long long origin = 0;
-	bool metacopy = false, has_origin = false, partial = false;
-	ssize_t n;
-	int fd;
+	bool metacopy, has_origin = false, partial;
+	ssize_t len, n;
 
-	fd = cow_sys_open_path(dir->dir_upper, name);
-	if (fd < 0)
-		return fd;
-	cow_sys_fd_path(fd, path);
-	if (S_ISREG(r->st.st_mode)) {
-		metacopy = getxattr(path, fs->store.x_metacopy, NULL, 0) >= 0;
-		partial = getxattr(path, fs->store.x_partial, NULL, 0) >= 0;
-	}
-	n = getxattr(path, fs->store.x_origin, buf, sizeof(buf) - 1);
+	/* One listing says which markers exist; most files have none. */
+	len = cow_sys_listxattrat(dir->dir_upper, name, names,
+				  sizeof(names) - 1);
+	if (len >= 0)
+		names[len] = '\0';
+	metacopy = S_ISREG(r->st.st_mode) &&
+		   has_marker(dir->dir_upper, name, names, len,
+			      fs->store.x_metacopy);
+	partial = S_ISREG(r->st.st_mode) &&
+		  has_marker(dir->dir_upper, name, names, len,
+			     fs->store.x_partial);
+	n = has_marker(dir->dir_upper, name, names, len, fs->store.x_origin)
+		    ? cow_sys_getxattrat(dir->dir_upper, name,
+					 fs->store.x_origin, buf,
+					 sizeof(buf) - 1)
+		    : -ENODATA;
 	if (n > 0) {
 		buf[n] = '\0';
 		has_origin = sscanf(buf, "%llu", &origin) == 1;
 	}
-	cow_sys_close(fd);
 	r->state = COW_UPPER;
 	if (metacopy && dir->dir_base >= 0 &&
 	    cow_sys_fstatat(dir->dir_base, name, &r->bst) == 0 &&

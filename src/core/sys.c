@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -130,42 +132,54 @@ int cow_sys_utimensat(int dirfd, const char *name, const struct timespec *ts)
 	return (int)RETRY(utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW));
 }
 
-#define WITH_PATH_FD(dirfd, name, call)                                        \
-	__extension__({                                                        \
-		char path[COW_FD_PATH_MAX];                                    \
-		long _ret;                                                     \
-		int fd = cow_sys_open_path(dirfd, name);                       \
-		if (fd < 0) {                                                  \
-			_ret = fd;                                             \
-		} else {                                                       \
-			cow_sys_fd_path(fd, path);                             \
-			_ret = RETRY(call);                                    \
-			cow_sys_close(fd);                                     \
-		}                                                              \
-		_ret;                                                          \
-	})
+/*
+ * xattr calls on (dirfd, name): the directory is reached through its
+ * /proc/self/fd link (exactly our descriptor) and the l* calls never follow
+ * @name itself, so one syscall does what openat + call + close would.
+ */
+#define AT_PATH_MAX (COW_FD_PATH_MAX + NAME_MAX + 2)
+
+static int at_path(int dirfd, const char *name, char *buf)
+{
+	if (strchr(name, '/') || !strcmp(name, "..") || !name[0])
+		return -EINVAL;
+	snprintf(buf, AT_PATH_MAX, "/proc/self/fd/%d/%s", dirfd, name);
+	return 0;
+}
 
 ssize_t cow_sys_getxattrat(int dirfd, const char *name, const char *attr,
 			   void *buf, size_t size)
 {
-	return WITH_PATH_FD(dirfd, name, getxattr(path, attr, buf, size));
+	char path[AT_PATH_MAX];
+	int ret = at_path(dirfd, name, path);
+
+	return ret < 0 ? ret : RETRY(lgetxattr(path, attr, buf, size));
 }
 
 ssize_t cow_sys_listxattrat(int dirfd, const char *name, char *buf, size_t size)
 {
-	return WITH_PATH_FD(dirfd, name, listxattr(path, buf, size));
+	char path[AT_PATH_MAX];
+	int ret = at_path(dirfd, name, path);
+
+	return ret < 0 ? ret : RETRY(llistxattr(path, buf, size));
 }
 
 int cow_sys_setxattrat(int dirfd, const char *name, const char *attr,
 		       const void *val, size_t size, int flags)
 {
-	return (int)WITH_PATH_FD(dirfd, name,
-				 setxattr(path, attr, val, size, flags));
+	char path[AT_PATH_MAX];
+	int ret = at_path(dirfd, name, path);
+
+	return ret < 0 ? ret
+		       : (int)RETRY(lsetxattr(path, attr, val, size, flags));
 }
 
 int cow_sys_removexattrat(int dirfd, const char *name, const char *attr)
 {
-	return (int)WITH_PATH_FD(dirfd, name, removexattr(path, attr));
+	char path[AT_PATH_MAX];
+	int ret = at_path(dirfd, name, path);
+
+	return ret < 0 ? ret : (int)RETRY(lremovexattr(path, attr));
 }
 
 ssize_t cow_sys_flistxattr(int fd, char *buf, size_t size)
