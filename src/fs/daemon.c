@@ -178,6 +178,23 @@ static int open_layers(struct cow_daemon *d, bool *created)
 	return 0;
 }
 
+/* Where the store lives, for `cowfs status` on the mount point. */
+static char *store_info(const struct cow_opts *o)
+{
+	char *root = realpath(o->store ? o->store : o->work, NULL);
+	char *upper = o->store ? NULL : realpath(o->upper, NULL);
+	char *info = NULL;
+
+	if (root && (o->store || upper) &&
+	    asprintf(&info, "upper=%s%s\nmeta=%s/meta\n",
+		     o->store ? root : upper, o->store ? "/upper" : "",
+		     root) < 0)
+		info = NULL;
+	free(root);
+	free(upper);
+	return info;
+}
+
 static void close_layers(struct cow_daemon *d)
 {
 	cow_completer_stop(&d->fs);
@@ -235,6 +252,7 @@ int cow_daemon_run(struct cow_opts *o)
 	d.opts = *o;
 	if (open_layers(&d, &created))
 		goto out_remove;
+	d.store_info = store_info(o);
 	d.se = new_session(&d);
 	if (!d.se || fuse_set_signal_handlers(d.se) < 0)
 		goto out_close;
@@ -261,5 +279,6 @@ out_close:
 out_remove:
 	if (created && o->store)
 		cow_store_remove_tree(AT_FDCWD, o->store);
+	free(d.store_info);
 	return ret;
 }

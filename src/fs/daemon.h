@@ -31,6 +31,7 @@ struct cow_daemon {
 	struct cow_fs fs;
 	struct cow_opts opts;
 	struct fuse_session *se;
+	char *store_info; /* value of user.cowfs.store on the root; owned */
 };
 
 /* ops_*.c */

@@ -6,6 +6,8 @@
  */
 #include "daemon.h"
 
+#include "cli.h"
+
 #include "config.h"
 #include "log.h"
 
@@ -27,6 +29,7 @@
 static const char usage_text[] =
 	"usage: cowfs mount BASE STORE MOUNTPOINT [-f] [-d] [-o OPTIONS]\n"
 	"       cowfs umount MOUNTPOINT\n"
+	"       cowfs status [--json] STORE|MOUNTPOINT [PATH...]\n"
 	"       cowfs SOURCE MOUNTPOINT -o lowerdir=BASE,upperdir=UPPER,"
 	"workdir=WORK[,OPTIONS]\n"
 	"       cowfs --help | --version\n"
@@ -211,5 +214,7 @@ int main(int argc, char **argv)
 		return cmd_mount(argc - 2, argv + 2);
 	if (!strcmp(cmd, "umount"))
 		return cmd_umount(argc - 2, argv + 2);
+	if (!strcmp(cmd, "status"))
+		return cow_cmd_status(argc - 2, argv + 2);
 	return cmd_overlay(argc - 1, argv + 1);
 }

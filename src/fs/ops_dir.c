@@ -6,6 +6,8 @@
  */
 #include "daemon.h"
 
+#include "cli.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -181,7 +183,17 @@ void cow_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	n = cow_getxattr(&d->fs, cow_op_node(req, ino), name, buf, size);
+	if (ino == FUSE_ROOT_ID && !strcmp(name, COW_STORE_XATTR) &&
+	    d->store_info) {
+		n = (ssize_t)strlen(d->store_info);
+		if (size && (size_t)n > size)
+			n = -ERANGE;
+		else if (size)
+			memcpy(buf, d->store_info, (size_t)n);
+	} else {
+		n = cow_getxattr(&d->fs, cow_op_node(req, ino), name, buf,
+				 size);
+	}
 	reply_sized(req, size, buf, n);
 	free(buf);
 }

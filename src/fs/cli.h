@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Management subcommands of the cowfs command (status, ...). */
+#ifndef COW_CLI_H
+#define COW_CLI_H
+
+#include <stdbool.h>
+
+/* Virtual xattr of a view's root naming its store: "upper=..\nmeta=..\n". */
+#define COW_STORE_XATTR "user.cowfs.store"
+
+/* A STORE directory, or the store behind a mounted view. */
+struct cow_cli_target {
+	const char *upper, *meta, *base;
+	const char *view; /* "" when not mounted */
+	bool userxattr;
+	void *priv;
+};
+
+int cow_cli_target(const char *arg, struct cow_cli_target *t);
+void cow_cli_target_free(struct cow_cli_target *t);
+
+int cow_cmd_status(int argc, char **argv);
+
+#endif
