@@ -53,7 +53,7 @@ static int make_object(struct cow_fs *fs, struct cow_node *dir,
 		       const struct cow_new *nw, const struct cow_cred *cred,
 		       int *dfd)
 {
-	int work = fs->store.work_fd, ret, fd;
+	int work = fs->store.work_fd, ret, fd = -1;
 	mode_t mode = nw->mode;
 	struct stat bst;
 	uid_t uid;
