@@ -205,6 +205,19 @@ static int apply_file(struct cow_fs *fs, struct cow_node *node,
 	return ret;
 }
 
+/* Unlinked, not open, not a directory: nothing left to change. */
+static bool gone_locked(struct cow_node *node)
+{
+	bool gone;
+
+	if (S_ISDIR(node->type) || node->aliases)
+		return false;
+	pthread_rwlock_rdlock(&node->lock);
+	gone = node->fd_base < 0 && node->fd_upper < 0;
+	pthread_rwlock_unlock(&node->lock);
+	return gone;
+}
+
 int cow_setattr(struct cow_fs *fs, struct cow_node *node,
 		const struct cow_setattr *sa, struct stat *st)
 {
@@ -215,8 +228,12 @@ int cow_setattr(struct cow_fs *fs, struct cow_node *node,
 	if (size && !S_ISREG(node->type))
 		return S_ISDIR(node->type) ? -EISDIR : -EINVAL;
 	pthread_rwlock_wrlock(&fs->ns_lock);
-	ret = cow_copyup_locked(fs, node, size ? COW_COPY_DATA : COW_COPY_META,
-				size ? sa->size : -1);
+	/* The kernel may still send times for a file it just unlinked. */
+	ret = gone_locked(node) ? -ENOENT : 0;
+	if (ret == 0)
+		ret = cow_copyup_locked(fs, node,
+					size ? COW_COPY_DATA : COW_COPY_META,
+					size ? sa->size : -1);
 	if (ret < 0)
 		goto out_unlock;
 	if (S_ISDIR(node->type)) {
