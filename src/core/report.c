@@ -297,7 +297,10 @@ int cow_report_walk(const struct cow_report_src *src, const char *prefix,
 {
 	const char *ovl = src->userxattr ? "user.overlay." : "trusted.overlay.";
 	const char *cow = src->userxattr ? "user.cowfs." : "trusted.cowfs.";
-	struct walk w = {.src = src, .prefix = prefix, .fn = fn, .ctx = ctx,
+	struct walk w = {.src = src,
+			 .prefix = prefix,
+			 .fn = fn,
+			 .ctx = ctx,
 			 .totals = totals};
 	int ret;
 
