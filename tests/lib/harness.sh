@@ -10,6 +10,7 @@ COWFS_BUILD=${COWFS_BUILD:-build}
 case "$COWFS_BUILD" in /*) ;; *) COWFS_BUILD="$ROOT/$COWFS_BUILD" ;; esac
 COWFS="$COWFS_BUILD/cowfs"
 PROBES="$COWFS_BUILD/tests/probes"
+COWTOOL="$COWFS_BUILD/tests/lib/cowtool"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
