@@ -203,9 +203,21 @@ static void close_layers(struct cow_daemon *d)
 	cow_base_close(&d->fs.base);
 }
 
+/* Kernel mount flags: as root the view behaves like the tree it shows
+ * (device nodes open, setuid honoured), as kernel overlayfs does. */
+static void mount_flags(const struct cow_opts *o, char *buf, size_t len)
+{
+	bool root = geteuid() == 0;
+	int dev = o->dev < 0 ? root : o->dev;
+	int suid = o->suid < 0 ? root : o->suid;
+
+	snprintf(buf, len, ",%s,%s,%s", dev ? "dev" : "nodev",
+		 suid ? "suid" : "nosuid", o->exec ? "exec" : "noexec");
+}
+
 static struct fuse_session *new_session(struct cow_daemon *d)
 {
-	char opts[PATH_MAX + 128];
+	char opts[PATH_MAX + 160], flags[32];
 	const char *fsname = d->fs.base.path;
 	char *argv[4] = {(char *)"cowfs", (char *)"-o", opts, NULL};
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
@@ -213,9 +225,10 @@ static struct fuse_session *new_session(struct cow_daemon *d)
 
 	if (strpbrk(fsname, ",\\ \t\n"))
 		fsname = "cowfs";
+	mount_flags(&d->opts, flags, sizeof(flags));
 	snprintf(opts, sizeof(opts),
-		 "default_permissions,fsname=%s,subtype=cowfs%s%s", fsname,
-		 d->opts.allow_other ? ",allow_other" : "",
+		 "default_permissions,fsname=%s,subtype=cowfs%s%s%s", fsname,
+		 flags, d->opts.allow_other ? ",allow_other" : "",
 		 d->opts.debug ? ",debug" : "");
 	se = fuse_session_new(&args, &cow_ops, sizeof(cow_ops), d);
 	fuse_opt_free_args(&args);

@@ -25,6 +25,8 @@ struct cow_opts {
 	unsigned long long chunk_size;	    /* bytes, a power of two */
 	unsigned long long chunk_threshold; /* bytes; 0 = never by chunk */
 	unsigned long completer_rate;	    /* bytes/s; 0 = off */
+	/* mount flags: 1 on, 0 off, -1 default (dev,suid as root; exec) */
+	int dev, suid, exec;
 };
 
 struct cow_daemon {

@@ -80,6 +80,7 @@ static void default_opts(struct cow_opts *o)
 	o->chunk_size = 1 << 20;
 	o->chunk_threshold = 4 << 20;
 	o->completer_rate = 64ul << 20;
+	o->dev = o->suid = o->exec = -1;
 }
 
 /* Parses -f, -d, -o and positional arguments into @o and @pos. */

@@ -12,10 +12,9 @@
 #include <string.h>
 
 static const char *const ignored[] = {
-	"rw",	  "defaults", "auto",	    "noauto",	"nofail",  "_netdev",
-	"user",	  "users",    "nouser",	    "dev",	"nodev",   "suid",
-	"nosuid", "exec",     "noexec",	    "atime",	"noatime", "relatime",
-	"async",  "sync",     "nodiratime", "diratime", NULL,
+	"rw",	 "defaults", "auto",	   "noauto",   "nofail",  "_netdev",
+	"user",	 "users",    "nouser",	   "atime",    "noatime", "relatime",
+	"async", "sync",     "nodiratime", "diratime", NULL,
 };
 
 static bool is_ignored(const char *opt)
@@ -28,6 +27,22 @@ static bool is_ignored(const char *opt)
 	for (i = 0; ignored[i]; i++)
 		if (!strcmp(opt, ignored[i]))
 			return true;
+	return false;
+}
+
+/* dev/nodev, suid/nosuid, exec/noexec: passed to the kernel mount */
+static bool mount_flag(const char *opt, struct cow_opts *o)
+{
+	static const char *const names[] = {"dev", "suid", "exec"};
+	int *flags[] = {&o->dev, &o->suid, &o->exec};
+	bool no = !strncmp(opt, "no", 2);
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (!strcmp(opt + (no ? 2 : 0), names[i])) {
+			*flags[i] = !no;
+			return true;
+		}
 	return false;
 }
 
@@ -108,6 +123,8 @@ static int one_opt(char *opt, struct cow_opts *o)
 
 	if (val)
 		*val++ = '\0';
+	if (!val && mount_flag(opt, o))
+		return 0;
 	if (!strcmp(opt, "allow_other") && !val)
 		o->allow_other = true;
 	else if (!strcmp(opt, "userxattr") && !val)
