@@ -111,6 +111,7 @@ static int check_overlap(const char *what, const char *path, const char *base)
 
 static int check_paths(const struct cow_opts *o)
 {
+	struct stat st;
 	char *base;
 	int ret;
 
@@ -127,7 +128,9 @@ static int check_paths(const struct cow_opts *o)
 		      check_overlap("upperdir", o->upper, base) ||
 		      check_overlap("workdir", o->work, base);
 	free(base);
-	if (ret == 0 && access("/dev/fuse", R_OK | W_OK) < 0)
+	if (ret == 0 && stat("/dev/fuse", &st) == 0 && !S_ISCHR(st.st_mode))
+		ret = fail("cannot use /dev/fuse: not a character device");
+	else if (ret == 0 && access("/dev/fuse", R_OK | W_OK) < 0)
 		ret = fail("cannot use /dev/fuse: %s%s", strerror(errno),
 			   errno == ENOENT ? " (is the fuse module loaded?)"
 			   : errno == EACCES

@@ -10,7 +10,10 @@
  *   cowtool twoproc FILE            shared maps in two processes agree
  *   cowtool direct FILE             O_DIRECT read sees a buffered write
  *   cowtool grow FILE               growth and truncation under a mapping
+ *   cowtool dirscan DIR             readdir while the directory changes:
+ *                                   old entries once each, no duplicates
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -259,6 +262,77 @@ static int cmd_grow(char **a)
 	return 0;
 }
 
+#define SCAN_MAX 65536
+
+static int list_names(const char *dir, char **names)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		die("opendir %s: %s", dir, strerror(errno));
+	while ((e = readdir(d)) && n < SCAN_MAX)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			names[n++] = strdup(e->d_name);
+	closedir(d);
+	return n;
+}
+
+static int count_name(char **names, int n, const char *name)
+{
+	int i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += !strcmp(names[i], name);
+	return c;
+}
+
+/* Reads DIR entry by entry, creating and removing entries as it goes. */
+static int scan_changing(const char *dir, char **seen)
+{
+	char path[4096];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0, made = 0;
+
+	if (!d)
+		die("opendir %s: %s", dir, strerror(errno));
+	while ((e = readdir(d)) && n < SCAN_MAX) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		seen[n++] = strdup(e->d_name);
+		if (n % 7)
+			continue;
+		snprintf(path, sizeof(path), "%s/scan-new-%d", dir, made++);
+		close(open(path, O_CREAT | O_WRONLY, 0644));
+		if (made % 2 == 0) {
+			snprintf(path, sizeof(path), "%s/scan-new-%d", dir,
+				 made - 2);
+			unlink(path);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+static int cmd_dirscan(char **a)
+{
+	static char *before[SCAN_MAX], *seen[SCAN_MAX];
+	int nb = list_names(a[0], before), ns = scan_changing(a[0], seen);
+	int i;
+
+	for (i = 0; i < nb; i++)
+		if (count_name(seen, ns, before[i]) != 1)
+			die("%s listed %d times", before[i],
+			    count_name(seen, ns, before[i]));
+	for (i = 0; i < ns; i++)
+		if (count_name(seen, ns, seen[i]) != 1)
+			die("%s listed more than once", seen[i]);
+	printf("%d entries listed once each while the directory changed\n", nb);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -268,7 +342,7 @@ int main(int argc, char **argv)
 	} cmds[] = {{"rename", 3, cmd_rename},	   {"seekmap", 1, cmd_seekmap},
 		    {"coherent", 1, cmd_coherent}, {"private", 1, cmd_private},
 		    {"twoproc", 1, cmd_twoproc},   {"direct", 1, cmd_direct},
-		    {"grow", 1, cmd_grow}};
+		    {"grow", 1, cmd_grow},	   {"dirscan", 1, cmd_dirscan}};
 	size_t i;
 
 	for (i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
