@@ -66,6 +66,13 @@ static void close_backing(struct cow_node *node)
 	node->fd_base = node->fd_upper = -1;
 }
 
+/* ns_lock and node->lock (write) held: the layer backing @node changed. */
+int cow_file_reopen_locked(struct cow_fs *fs, struct cow_node *node)
+{
+	close_backing(node);
+	return node->nopen ? open_backing(fs, node) : 0;
+}
+
 int cow_file_open_locked(struct cow_fs *fs, struct cow_node *node)
 {
 	int ret;
@@ -104,7 +111,9 @@ void cow_file_release(struct cow_fs *fs, struct cow_node *node)
 
 int cow_file_max_segs(struct cow_fs *fs, size_t len)
 {
-	return (int)(len >> fs->chunk_shift) + 2;
+	/* A map keeps the chunk size it was made with, which may be smaller
+	 * than this mount's: bound by the smallest one allowed (4 KiB). */
+	return (int)(len >> 12) + 2;
 }
 
 int cow_file_begin_read(struct cow_fs *fs, struct cow_node *node, off_t off,

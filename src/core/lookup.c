@@ -347,6 +347,31 @@ int cow_resolve(struct cow_fs *fs, struct cow_node *dir, const char *name,
 	return ret;
 }
 
+void cow_node_adopt(struct cow_node *node, struct cow_resolved *r)
+{
+	node->state = r->state;
+	node->has_base = r->has_base || r->indexed;
+	node->indexed = r->indexed;
+	node->base_nlink = r->has_base ? r->bst.st_nlink : 0;
+	if (r->indexed && node->base_nlink < 2)
+		node->base_nlink = 2;
+	cow_sys_close(node->dir_upper);
+	cow_sys_close(node->dir_base);
+	free(node->base_path);
+	if (node->map) {
+		cow_chunkmap_close(node->map);
+		free(node->map);
+	}
+	node->dir_upper = r->dir_upper;
+	node->dir_base = r->dir_base;
+	node->base_path = r->base_path;
+	node->map = r->map;
+	node->map_damaged = r->map_damaged;
+	r->dir_upper = r->dir_base = -1;
+	r->base_path = NULL;
+	r->map = NULL;
+}
+
 /* Turns @r into a node (consuming its descriptors), named @name in @dir. */
 int cow_resolved_node(struct cow_fs *fs, struct cow_node *dir, const char *name,
 		      struct cow_resolved *r, struct cow_node **out)
@@ -358,20 +383,7 @@ int cow_resolved_node(struct cow_fs *fs, struct cow_node *dir, const char *name,
 		cow_resolved_free(r);
 		return -ENOMEM;
 	}
-	node->state = r->state;
-	node->has_base = r->has_base || r->indexed;
-	node->indexed = r->indexed;
-	node->base_nlink = r->has_base ? r->bst.st_nlink : 0;
-	if (r->indexed && node->base_nlink < 2)
-		node->base_nlink = 2;
-	node->dir_upper = r->dir_upper;
-	node->dir_base = r->dir_base;
-	node->base_path = r->base_path;
-	node->map = r->map;
-	node->map_damaged = r->map_damaged;
-	r->dir_upper = r->dir_base = -1;
-	r->base_path = NULL;
-	r->map = NULL;
+	cow_node_adopt(node, r);
 	fresh = node;
 	node = cow_node_insert(fs, node);
 	if (node == fresh && node->state == COW_PARTIAL && node->map)

@@ -23,6 +23,11 @@ struct cow_resolved {
 int cow_resolve(struct cow_fs *fs, struct cow_node *dir, const char *name,
 		struct cow_resolved *r);
 void cow_resolved_free(struct cow_resolved *r);
+/*
+ * Gives @node the layer state of @r (consuming its descriptors, closing
+ * the node's old ones); node->lock (write) held, or a fresh node.
+ */
+void cow_node_adopt(struct cow_node *node, struct cow_resolved *r);
 int cow_resolved_node(struct cow_fs *fs, struct cow_node *dir, const char *name,
 		      struct cow_resolved *r, struct cow_node **out);
 char *cow_path_join(const char *dir, const char *name);
@@ -37,6 +42,10 @@ bool cow_upper_loc(struct cow_fs *fs, struct cow_node *node, int *dirfd,
 /* Removes @name from the view: whiteout if BASE has it; ns_lock write. */
 int cow_remove_name_locked(struct cow_fs *fs, struct cow_node *dir,
 			   const char *name, bool is_dir);
+
+/* ns_lock and node->lock (write) held: reopens the backing of an open
+ * file whose layers changed (commit, discard). */
+int cow_file_reopen_locked(struct cow_fs *fs, struct cow_node *node);
 
 /* cow_file_open with ns_lock already held (either mode). */
 int cow_file_open_locked(struct cow_fs *fs, struct cow_node *node);

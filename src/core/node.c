@@ -342,3 +342,99 @@ bool cow_node_name(struct cow_fs *fs, struct cow_node *node,
 	pthread_mutex_unlock(&fs->table_lock);
 	return a != NULL;
 }
+
+void cow_node_rekey(struct cow_fs *fs, struct cow_node *node, uint64_t key)
+{
+	size_t s;
+
+	pthread_mutex_lock(&fs->table_lock);
+	if (node->hashed) {
+		unhash_locked(fs, node);
+		node->key = key;
+		s = slot_of(fs, key);
+		node->hnext = fs->table[s];
+		fs->table[s] = node;
+		node->hashed = true;
+		fs->table_count++;
+	} else {
+		node->key = key;
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+/* Whether a name of @node lies at or below @top (table_lock held). */
+static bool below_locked(struct cow_node *node, struct cow_node *top, int depth)
+{
+	struct cow_alias *a;
+
+	if (node == top)
+		return true;
+	if (depth > 4096)
+		return false;
+	for (a = node->aliases; a; a = a->next)
+		if (below_locked(a->parent, top, depth + 1))
+			return true;
+	return false;
+}
+
+static int push_node(struct cow_node_set *set, struct cow_node *node)
+{
+	struct cow_node **grown;
+
+	if (set->count == set->cap) {
+		set->cap = set->cap ? 2 * set->cap : 16;
+		grown = realloc(set->nodes, set->cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		set->nodes = grown;
+	}
+	node->refs++;
+	set->nodes[set->count++] = node;
+	return 0;
+}
+
+int cow_node_collect(struct cow_fs *fs, struct cow_node *top, bool nameless,
+		     struct cow_node_set *set)
+{
+	struct cow_node *n;
+	size_t i;
+	int ret = 0;
+
+	pthread_mutex_lock(&fs->table_lock);
+	for (i = 0; i < fs->table_size && ret == 0; i++)
+		for (n = fs->table[i]; n && ret == 0; n = n->hnext)
+			if (nameless ? !n->aliases && n != fs->root
+				     : below_locked(n, top, 0))
+				ret = push_node(set, n);
+	pthread_mutex_unlock(&fs->table_lock);
+	return ret;
+}
+
+struct cow_node *cow_node_child(struct cow_fs *fs, struct cow_node *dir,
+				const char *name)
+{
+	struct cow_node *n, *found = NULL;
+	struct cow_alias *a;
+	size_t i;
+
+	pthread_mutex_lock(&fs->table_lock);
+	for (i = 0; i < fs->table_size && !found; i++)
+		for (n = fs->table[i]; n && !found; n = n->hnext)
+			for (a = n->aliases; a && !found; a = a->next)
+				if (a->parent == dir && !strcmp(a->name, name))
+					found = n;
+	if (found)
+		found->refs++;
+	pthread_mutex_unlock(&fs->table_lock);
+	return found;
+}
+
+void cow_node_set_free(struct cow_fs *fs, struct cow_node_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->count; i++)
+		cow_node_put(fs, set->nodes[i]);
+	free(set->nodes);
+	memset(set, 0, sizeof(*set));
+}

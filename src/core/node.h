@@ -142,6 +142,25 @@ int cow_node_move_alias(struct cow_fs *fs, struct cow_node *node,
 bool cow_node_name(struct cow_fs *fs, struct cow_node *node,
 		   struct cow_node **parent, char name[NAME_MAX + 1]);
 
+/*
+ * For commit and discard on a live view (ns_lock held for writing):
+ * cow_node_rekey gives @node a new identity (its BASE object was replaced);
+ * cow_node_collect gathers, with a ref each, every hashed node with a name
+ * at or below @top, or (@nameless) every hashed node without a name;
+ * cow_node_child finds the node named @name in @dir (ref taken) or NULL.
+ */
+struct cow_node_set {
+	struct cow_node **nodes;
+	size_t count, cap;
+};
+
+void cow_node_rekey(struct cow_fs *fs, struct cow_node *node, uint64_t key);
+int cow_node_collect(struct cow_fs *fs, struct cow_node *top, bool nameless,
+		     struct cow_node_set *set);
+struct cow_node *cow_node_child(struct cow_fs *fs, struct cow_node *dir,
+				const char *name);
+void cow_node_set_free(struct cow_fs *fs, struct cow_node_set *set);
+
 /* Reported st_ino for an upper-only object. */
 uint64_t cow_fs_upper_key(const struct cow_fs *fs, ino_t ino);
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -449,6 +450,23 @@ static int clean_work(struct cow_store *s)
 	return ret;
 }
 
+/*
+ * One user of a store at a time (a mounted daemon, or a command working on
+ * an unmounted store): an exclusive flock on meta/, held until close.
+ */
+static int lock_store(struct cow_store *s, char *why, size_t whylen)
+{
+	if (flock(s->meta_fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK) {
+		why_set(why, whylen, -EBUSY,
+			"STORE is in use (mounted, or a cowfs command is "
+			"working on it)");
+		return -EBUSY;
+	}
+	return -errno;
+}
+
 int cow_store_open(struct cow_store *s, const struct cow_store_paths *paths,
 		   const struct cow_base *base, bool userxattr, char *why,
 		   size_t whylen)
@@ -467,6 +485,8 @@ int cow_store_open(struct cow_store *s, const struct cow_store_paths *paths,
 		ret = make_root(paths, why, whylen);
 	if (ret == 0)
 		ret = open_dirs(s, paths, create, why, whylen);
+	if (ret == 0)
+		ret = lock_store(s, why, whylen);
 	need_format = create;
 	if (ret == 0 && !create)
 		ret = check_format(s->meta_fd, base, userxattr, why, whylen);

@@ -19,6 +19,11 @@ struct cow_cli_target {
 int cow_cli_target(const char *arg, struct cow_cli_target *t);
 void cow_cli_target_free(struct cow_cli_target *t);
 
+/* A PATH argument: relative to the view's root, or under the mount. */
+const char *cow_cli_rel_path(const struct cow_cli_target *t, const char *p);
+
 int cow_cmd_status(int argc, char **argv);
+/* cowfs commit | discard | reset (cmd_manage.c) */
+int cow_cmd_manage(const char *cmd, int argc, char **argv);
 
 #endif

@@ -180,7 +180,7 @@ static int print_change(void *ctx, const struct cow_change_ent *e)
 }
 
 /* A PATH argument: relative to the view's root, or under the mount. */
-static const char *rel_path(const struct cow_cli_target *t, const char *p)
+const char *cow_cli_rel_path(const struct cow_cli_target *t, const char *p)
 {
 	size_t n = strlen(t->view);
 
@@ -229,9 +229,9 @@ int cow_cmd_status(int argc, char **argv)
 		printf(", \"changes\": [");
 	}
 	for (k = i + 1; ret == 0 && (k < argc || k == i + 1); k++)
-		ret = cow_report_walk(&src,
-				      k < argc ? rel_path(&t, argv[k]) : "",
-				      print_change, &o, &tot);
+		ret = cow_report_walk(
+			&src, k < argc ? cow_cli_rel_path(&t, argv[k]) : "",
+			print_change, &o, &tot);
 	human_size(tot.stored, size, sizeof(size));
 	if (o.json)
 		printf("\n  ],\n  \"totals\": {\"changes\": %lu, \"stored\": "

@@ -200,6 +200,7 @@ static char *store_info(const struct cow_opts *o)
 
 static void close_layers(struct cow_daemon *d)
 {
+	cow_control_stop(d);
 	cow_completer_stop(&d->fs);
 	cow_fs_destroy(&d->fs);
 	cow_store_close(&d->fs.store);
@@ -266,6 +267,7 @@ int cow_daemon_run(struct cow_opts *o)
 		o->timeout = 0; /* cache=never: nothing cached in the kernel */
 	raise_nofile();
 	d.opts = *o;
+	d.control_fd = -1;
 	if (open_layers(&d, &created))
 		goto out_remove;
 	d.store_info = store_info(o);
@@ -281,11 +283,13 @@ int cow_daemon_run(struct cow_opts *o)
 		goto out_unmount;
 	if (!o->foreground)
 		cow_log_to_syslog();
+	cow_control_start(&d);
 	if (cow_completer_start(&d.fs) < 0)
 		cow_warn("cannot start the completer; partial copies stay "
 			 "partial");
 	ret = serve(&d);
 out_unmount:
+	cow_control_stop(&d); /* before the session it notifies goes */
 	fuse_session_unmount(d.se);
 out_destroy:
 	fuse_remove_signal_handlers(d.se);

@@ -34,7 +34,16 @@ struct cow_daemon {
 	struct cow_opts opts;
 	struct fuse_session *se;
 	char *store_info; /* value of user.cowfs.store on the root; owned */
+	int control_fd;	  /* listening control socket, -1 if none */
+	pthread_t control_thread;
 };
+
+/* control.c: the control socket in meta/ (commit, discard, reset). */
+#define COW_CONTROL_NAME "control"
+int cow_control_start(struct cow_daemon *d);
+void cow_control_stop(struct cow_daemon *d);
+/* Connects to the daemon behind store directory @meta_fd: fd or -errno. */
+int cow_control_connect(int meta_fd);
 
 /* ops_*.c */
 extern const struct fuse_lowlevel_ops cow_ops;

@@ -30,6 +30,9 @@ static const char usage_text[] =
 	"usage: cowfs mount BASE STORE MOUNTPOINT [-f] [-d] [-o OPTIONS]\n"
 	"       cowfs umount MOUNTPOINT\n"
 	"       cowfs status [--json] STORE|MOUNTPOINT [PATH...]\n"
+	"       cowfs commit [--dry-run] STORE|MOUNTPOINT PATH...\n"
+	"       cowfs discard [--dry-run] STORE|MOUNTPOINT PATH...\n"
+	"       cowfs reset STORE|MOUNTPOINT\n"
 	"       cowfs SOURCE MOUNTPOINT -o lowerdir=BASE,upperdir=UPPER,"
 	"workdir=WORK[,OPTIONS]\n"
 	"       cowfs --help | --version\n"
@@ -217,5 +220,8 @@ int main(int argc, char **argv)
 		return cmd_umount(argc - 2, argv + 2);
 	if (!strcmp(cmd, "status"))
 		return cow_cmd_status(argc - 2, argv + 2);
+	if (!strcmp(cmd, "commit") || !strcmp(cmd, "discard") ||
+	    !strcmp(cmd, "reset"))
+		return cow_cmd_manage(cmd, argc - 2, argv + 2);
 	return cmd_overlay(argc - 1, argv + 1);
 }

@@ -10,6 +10,9 @@
  *   cowtool twoproc FILE            shared maps in two processes agree
  *   cowtool direct FILE             O_DIRECT read sees a buffered write
  *   cowtool grow FILE               growth and truncation under a mapping
+ *   cowtool hold FILE N             keeps a read-only fd and a shared map of
+ *                                   FILE; per stdin line prints the first N
+ *                                   bytes as seen by each ("map=.. read=..")
  *   cowtool dirscan DIR             readdir while the directory changes:
  *                                   old entries once each, no duplicates
  */
@@ -262,6 +265,35 @@ static int cmd_grow(char **a)
 	return 0;
 }
 
+/* Shows, on request, what an early read-only handle and mapping see. */
+static int cmd_hold(char **a)
+{
+	size_t n = (size_t)atoi(a[1]), i;
+	int fd = open(a[0], O_RDONLY);
+	char line[64], *buf = malloc(n + 1);
+	volatile char *p;
+
+	if (fd < 0 || !buf || n == 0)
+		die("hold: %s", strerror(errno));
+	p = map(fd, n, PROT_READ, MAP_SHARED);
+	printf("ready\n");
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		ssize_t got = pread(fd, buf, n, 0);
+		printf("map=");
+		for (i = 0; i < n; i++)
+			putchar(p[i] >= 0x20 && p[i] < 0x7f ? p[i] : 0x2e);
+		printf(" read=");
+		for (i = 0; got > 0 && i < (size_t)got; i++)
+			putchar(buf[i] >= 0x20 && buf[i] < 0x7f ? buf[i]
+								: 0x2e);
+		putchar(0x0a);
+		fflush(stdout);
+	}
+	free(buf);
+	return 0;
+}
+
 #define SCAN_MAX 65536
 
 static int list_names(const char *dir, char **names)
@@ -342,7 +374,8 @@ int main(int argc, char **argv)
 	} cmds[] = {{"rename", 3, cmd_rename},	   {"seekmap", 1, cmd_seekmap},
 		    {"coherent", 1, cmd_coherent}, {"private", 1, cmd_private},
 		    {"twoproc", 1, cmd_twoproc},   {"direct", 1, cmd_direct},
-		    {"grow", 1, cmd_grow},	   {"dirscan", 1, cmd_dirscan}};
+		    {"grow", 1, cmd_grow},	   {"dirscan", 1, cmd_dirscan},
+		    {"hold", 2, cmd_hold}};
 	size_t i;
 
 	for (i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)

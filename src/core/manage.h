@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Managing a store: discard (drop the changes under a path, so the view
+ * shows BASE there again) and commit (apply them to BASE, the one place
+ * where cowfs writes BASE, and only when asked). The same code serves an
+ * unmounted store (a cow_fs opened by the command itself) and a live view
+ * (the daemon's cow_fs): nodes the operation touches are brought up to
+ * date, and what the kernel must forget is collected in @inval for the
+ * caller to tell it once the locks are dropped.
+ */
+#ifndef COW_MANAGE_H
+#define COW_MANAGE_H
+
+#include "layer.h"
+
+#include <stdarg.h>
+
+struct cow_inval_ent {
+	struct cow_node *dir; /* ref held */
+	char *name;
+};
+
+/* What the kernel must drop: attributes and pages of @nodes, and names. */
+struct cow_inval {
+	struct cow_node_set nodes;
+	struct cow_inval_ent *ents;
+	size_t nents, cap;
+};
+
+struct cow_manage {
+	struct cow_fs *fs;
+	bool dry_run;
+	/* one line of output ("committed a/b"), without newline */
+	void (*say)(void *ctx, const char *line);
+	void *ctx;
+	struct cow_inval inval;
+	unsigned long changes; /* entries committed or discarded */
+	char why[512];	       /* the reason when an operation is refused */
+};
+
+/*
+ * Each takes ns_lock for writing. @path is relative to the view's root
+ * ("" or "/" for the root). Returns 0, or -errno with m->why set.
+ */
+int cow_discard(struct cow_manage *m, const char *path);
+int cow_commit(struct cow_manage *m, const char *path);
+/* Nodes at or below @path, for the caller to flush before the operation. */
+int cow_manage_affected(struct cow_manage *m, const char *path);
+void cow_inval_free(struct cow_fs *fs, struct cow_inval *inv);
+
+/* ---- internal to manage.c, commit.c, refresh.c ---- */
+
+void cow_manage_say(struct cow_manage *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int cow_manage_refuse(struct cow_manage *m, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/*
+ * The parent directory node of @path (one lookup counted: release with
+ * cow_node_forget) and its last component in @name ("" for the root).
+ */
+int cow_manage_walk(struct cow_manage *m, const char *path,
+		    struct cow_node **dir, char name[NAME_MAX + 1]);
+/*
+ * After the layers of @name in @dir changed: re-resolves every node at or
+ * below it (@rekey: a node may take a new identity, its BASE object having
+ * been replaced by commit), detaches the ones that are gone, and records
+ * what the kernel must forget.
+ */
+int cow_manage_refresh(struct cow_manage *m, struct cow_node *dir,
+		       const char *name, bool rekey);
+/* Removes chunk maps and index entries no upper name uses any more. */
+void cow_manage_sweep(struct cow_manage *m);
+int cow_inval_add_ent(struct cow_fs *fs, struct cow_inval *inv,
+		      struct cow_node *dir, const char *name);
+
+#endif
