@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,20 +28,6 @@ struct request {
 	const char **paths; /* relative to the view's root */
 	int npaths;
 };
-
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("cowfs: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
-}
 
 /* Sends the request and prints the answer; 0 when it ends with "ok". */
 static int over_socket(int fd, const struct request *rq)
@@ -112,12 +97,12 @@ static int open_offline(const struct cow_cli_target *t, struct cow_fs *fs)
 			cow_base_close(&fs->base);
 	}
 	if (ret < 0)
-		return fail("%s", why);
+		return cow_fail("%s", why);
 	if (cow_fs_init(fs) < 0 || cow_fs_make_root(fs) < 0) {
 		cow_fs_destroy(fs);
 		cow_store_close(&fs->store);
 		cow_base_close(&fs->base);
-		return fail("cannot open the store of %s", t->base);
+		return cow_fail("cannot open the store of %s", t->base);
 	}
 	return 0;
 }
@@ -137,7 +122,7 @@ static int offline(const struct cow_cli_target *t, const struct request *rq)
 		cow_inval_free(&fs, &m.inval);
 	}
 	if (ret < 0)
-		fail("%s", m.why[0] ? m.why : strerror(-ret));
+		cow_fail("%s", m.why[0] ? m.why : strerror(-ret));
 	cow_fs_destroy(&fs);
 	cow_store_close(&fs.store);
 	cow_base_close(&fs.base);
@@ -151,13 +136,13 @@ static int dispatch(const struct cow_cli_target *t, const struct request *rq)
 	struct stat st;
 
 	if (meta < 0)
-		return fail("cannot open %s: %s", t->meta, strerror(errno));
+		return cow_fail("cannot open %s: %s", t->meta, strerror(errno));
 	if (fstatat(meta, COW_CONTROL_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    geteuid() != 0 && st.st_uid != geteuid()) {
 		close(meta);
-		return fail("the control socket in %s belongs to another "
-			    "user; refusing to use it",
-			    t->meta);
+		return cow_fail("the control socket in %s belongs to another "
+				"user; refusing to use it",
+				t->meta);
 	}
 	fd = cow_control_connect(meta);
 	close(meta);
@@ -167,8 +152,8 @@ static int dispatch(const struct cow_cli_target *t, const struct request *rq)
 		return ret;
 	}
 	if (t->view[0])
-		return fail("cannot reach the daemon of %s: %s", t->view,
-			    strerror(-fd));
+		return cow_fail("cannot reach the daemon of %s: %s", t->view,
+				strerror(-fd));
 	return offline(t, rq);
 }
 
@@ -181,15 +166,15 @@ static int view_paths(const struct cow_cli_target *t, char **argv, int n,
 	for (i = 0; i < n; i++) {
 		const char *rel = cow_cli_rel_path(t, argv[i]);
 		if (argv[i][0] == '/' && rel == argv[i] + 1 && t->view[0])
-			return fail("%s is outside the view %s", argv[i],
-				    t->view);
+			return cow_fail("%s is outside the view %s", argv[i],
+					t->view);
 		if (argv[i][0] == '/' && !t->view[0])
-			return fail("%s: give paths relative to the view's "
-				    "root for an unmounted store",
-				    argv[i]);
+			return cow_fail("%s: give paths relative to the view's "
+					"root for an unmounted store",
+					argv[i]);
 		if (!strcmp(rel, "..") || !strncmp(rel, "../", 3) ||
 		    strstr(rel, "/../") || strstr(rel, "/.."))
-			return fail("%s: '..' is not allowed", argv[i]);
+			return cow_fail("%s: '..' is not allowed", argv[i]);
 		out[i] = rel;
 	}
 	return 0;
@@ -197,7 +182,8 @@ static int view_paths(const struct cow_cli_target *t, char **argv, int n,
 
 int cow_cmd_manage(const char *cmd, int argc, char **argv)
 {
-	struct request rq = {.op = strcmp(cmd, "commit") ? "discard" : "commit"};
+	struct request rq = {.op = strcmp(cmd, "commit") ? "discard"
+							 : "commit"};
 	struct cow_cli_target t;
 	const char *root = "";
 	int first = 0, ret;
@@ -217,7 +203,7 @@ int cow_cmd_manage(const char *cmd, int argc, char **argv)
 	rq.npaths = !strcmp(cmd, "reset") ? 1 : argc - first - 1;
 	rq.paths = calloc((size_t)rq.npaths, sizeof(*rq.paths));
 	if (!rq.paths)
-		ret = fail("out of memory");
+		ret = cow_fail("out of memory");
 	else if (!strcmp(cmd, "reset"))
 		rq.paths[0] = root, ret = 0;
 	else

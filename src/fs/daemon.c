@@ -20,9 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int fail(const char *fmt, ...)
+int cow_fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -73,9 +71,9 @@ static int check_dir(const char *what, const char *path)
 	struct stat st;
 
 	if (stat(path, &st) < 0)
-		return fail("%s %s does not exist", what, path);
+		return cow_fail("%s %s does not exist", what, path);
 	if (!S_ISDIR(st.st_mode))
-		return fail("%s %s is not a directory", what, path);
+		return cow_fail("%s %s is not a directory", what, path);
 	return 0;
 }
 
@@ -88,7 +86,7 @@ static int check_mountpoint(const char *mnt)
 	if (statx(AT_FDCWD, mnt, 0, STATX_BASIC_STATS, &stx) == 0 &&
 	    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
 	    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
-		return fail("MOUNTPOINT %s is already a mount point", mnt);
+		return cow_fail("MOUNTPOINT %s is already a mount point", mnt);
 	return 0;
 }
 
@@ -99,12 +97,12 @@ static int check_overlap(const char *what, const char *path, const char *base)
 	int ret = 0;
 
 	if (!p)
-		return fail("%s %s: parent directory does not exist", what,
-			    path);
+		return cow_fail("%s %s: parent directory does not exist", what,
+				path);
 	if (within(p, base))
-		ret = fail("%s %s is inside BASE", what, path);
+		ret = cow_fail("%s %s is inside BASE", what, path);
 	else if (within(base, p))
-		ret = fail("BASE is inside %s %s", what, path);
+		ret = cow_fail("BASE is inside %s %s", what, path);
 	free(p);
 	return ret;
 }
@@ -119,7 +117,7 @@ static int check_paths(const struct cow_opts *o)
 		return 1;
 	base = realpath(o->base, NULL);
 	if (!base)
-		return fail("BASE %s: %s", o->base, strerror(errno));
+		return cow_fail("BASE %s: %s", o->base, strerror(errno));
 	if (o->store)
 		ret = check_overlap("STORE", o->store, base);
 	else
@@ -129,13 +127,14 @@ static int check_paths(const struct cow_opts *o)
 		      check_overlap("workdir", o->work, base);
 	free(base);
 	if (ret == 0 && stat("/dev/fuse", &st) == 0 && !S_ISCHR(st.st_mode))
-		ret = fail("cannot use /dev/fuse: not a character device");
+		ret = cow_fail("cannot use /dev/fuse: not a character device");
 	else if (ret == 0 && access("/dev/fuse", R_OK | W_OK) < 0)
-		ret = fail("cannot use /dev/fuse: %s%s", strerror(errno),
-			   errno == ENOENT ? " (is the fuse module loaded?)"
-			   : errno == EACCES
-				   ? " (unprivileged mounts need it mode 0666)"
-				   : "");
+		ret = cow_fail(
+			"cannot use /dev/fuse: %s%s", strerror(errno),
+			errno == ENOENT ? " (is the fuse module loaded?)"
+			: errno == EACCES
+				? " (unprivileged mounts need it mode 0666)"
+				: "");
 	return ret;
 }
 
@@ -163,7 +162,7 @@ static int open_layers(struct cow_daemon *d, bool *created)
 		ret = cow_store_open(&d->fs.store, &paths, &d->fs.base,
 				     d->opts.userxattr, why, sizeof(why));
 	if (ret < 0) {
-		fail("%s", why);
+		cow_fail("%s", why);
 		if (d->fs.base.path)
 			cow_base_close(&d->fs.base);
 		return 1;
@@ -175,7 +174,7 @@ static int open_layers(struct cow_daemon *d, bool *created)
 	d->fs.completer_rate = d->opts.completer_rate;
 	if (cow_fs_init(&d->fs) < 0 || cow_fs_make_root(&d->fs) < 0 ||
 	    cow_partial_scan(&d->fs) < 0) {
-		fail("cannot set up the view of %s", d->opts.base);
+		cow_fail("cannot set up the view of %s", d->opts.base);
 		return 1;
 	}
 	return 0;
@@ -275,7 +274,7 @@ int cow_daemon_run(struct cow_opts *o)
 	if (!d.se || fuse_set_signal_handlers(d.se) < 0)
 		goto out_close;
 	if (fuse_session_mount(d.se, o->mnt) < 0) {
-		fail("cannot mount on %s", o->mnt);
+		cow_fail("cannot mount on %s", o->mnt);
 		goto out_destroy;
 	}
 	created = false; /* from here on the store is in use */

@@ -123,5 +123,7 @@ void cow_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
 int cow_parse_opts(const char *list, struct cow_opts *o, char *why,
 		   size_t whylen);
 int cow_daemon_run(struct cow_opts *o);
+/* Prints "cowfs: MESSAGE" on stderr; returns 1. */
+int cow_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
