@@ -46,8 +46,8 @@ static int copy_view_data(struct cow_fs *fs, struct cow_node *node, int dst,
 		ret = -ENOMEM;
 	pthread_rwlock_wrlock(&node->lock);
 	for (off = 0; ret == 0 && off < size; off += COPY_BUF) {
-		size_t len = (size_t)(size - off < COPY_BUF ? size - off
-							     : COPY_BUF);
+		size_t len =
+			(size_t)(size - off < COPY_BUF ? size - off : COPY_BUF);
 		if (node->state == COW_PARTIAL) {
 			n = cow_partial_segments(fs, node, off, len, segs, max);
 		} else {
@@ -90,8 +90,8 @@ static int drop_stale_xattrs(struct cow_fs *fs, int udir, const char *uname,
 }
 
 /* Owner, mode, xattrs and times of upper (@udir, @uname) onto BASE. */
-static int apply_meta(struct cow_fs *fs, int udir, const char *uname,
-		      int bdir, const char *bname)
+static int apply_meta(struct cow_fs *fs, int udir, const char *uname, int bdir,
+		      const char *bname)
 {
 	struct cow_obj src = {-1, udir, uname}, dst = {-1, bdir, bname};
 	struct stat st;
@@ -385,8 +385,8 @@ static int commit_dir(struct cow_manage *m, struct cow_node *dir,
 			ret = cow_manage_refresh(m, dir, name, true);
 	}
 	if (ret == 0)
-		cow_manage_say(m, "%s %s/", m->dry_run ? "would commit" :
-							 "committed",
+		cow_manage_say(m, "%s %s/",
+			       m->dry_run ? "would commit" : "committed",
 			       vpath);
 	cow_node_forget(m->fs, node, 1);
 	return ret;
@@ -409,9 +409,8 @@ static int commit_name(struct cow_manage *m, struct cow_node *dir,
 		cow_manage_say(m, "would commit %s", vpath);
 		return 0;
 	}
-	ret = cow_store_is_whiteout(&st)
-		      ? commit_whiteout(m, dir, name, vpath)
-		      : commit_other(m, dir, name, vpath);
+	ret = cow_store_is_whiteout(&st) ? commit_whiteout(m, dir, name, vpath)
+					 : commit_other(m, dir, name, vpath);
 	if (ret == 0) {
 		m->changes++;
 		ret = cow_manage_refresh(m, dir, name, true);
@@ -495,9 +494,10 @@ static int commit_locked(struct cow_manage *m, const char *path)
 
 	if (ret < 0)
 		return cow_manage_refuse(m, ret, "%s: %s", path,
-					 ret == -EINVAL ? "'.' and '..' are not "
-							  "allowed in paths"
-							: strerror(-ret));
+					 ret == -EINVAL
+						 ? "'.' and '..' are not "
+						   "allowed in paths"
+						 : strerror(-ret));
 	ret = prepare_parents(m, norm, &dir);
 	if (ret < 0)
 		return ret;

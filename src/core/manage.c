@@ -76,8 +76,8 @@ int cow_manage_walk(struct cow_manage *m, const char *path,
 			ret = cow_lookup_locked(m->fs, cur, name, &next, &st);
 			cow_node_forget(m->fs, cur, 1);
 			if (ret < 0)
-				return cow_manage_refuse(
-					m, ret, "%s: %s", path, strerror(-ret));
+				return cow_manage_refuse(m, ret, "%s: %s", path,
+							 strerror(-ret));
 			cur = next;
 			if (!S_ISDIR(st.st_mode)) {
 				cow_node_forget(m->fs, cur, 1);
@@ -91,9 +91,10 @@ int cow_manage_walk(struct cow_manage *m, const char *path,
 	if (ret < 0) {
 		cow_node_forget(m->fs, cur, 1);
 		return cow_manage_refuse(m, ret, "%s: %s", path,
-					 ret == -EINVAL ? "'.' and '..' are not "
-							  "allowed in paths"
-							: strerror(-ret));
+					 ret == -EINVAL
+						 ? "'.' and '..' are not "
+						   "allowed in paths"
+						 : strerror(-ret));
 	}
 	*dir = cur;
 	return 0;
@@ -130,8 +131,7 @@ struct inos {
 	size_t n, cap;
 };
 
-static void collect_linked(int at, const char *name, struct inos *s,
-			   int depth)
+static void collect_linked(int at, const char *name, struct inos *s, int depth)
 {
 	struct stat st;
 	struct dirent *de;
@@ -141,10 +141,11 @@ static void collect_linked(int at, const char *name, struct inos *s,
 	if (cow_sys_fstatat(at, name, &st) < 0 || depth > 256)
 		return;
 	if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
-		ino_t *grown = s->n < s->cap
-				       ? s->v
-				       : realloc(s->v, (s->cap = 2 * s->cap + 8) *
-							       sizeof(*s->v));
+		ino_t *grown =
+			s->n < s->cap
+				? s->v
+				: realloc(s->v, (s->cap = 2 * s->cap + 8) *
+							sizeof(*s->v));
 		if (grown) {
 			s->v = grown;
 			s->v[s->n++] = st.st_ino;
@@ -241,8 +242,8 @@ static int discard_locked(struct cow_manage *m, const char *path)
 		cow_manage_refuse(m, ret, "discarding %s: %s", path,
 				  strerror(-ret));
 	else
-		cow_manage_say(m, "%s %s", m->dry_run ? "would discard" :
-							"discarded",
+		cow_manage_say(m, "%s %s",
+			       m->dry_run ? "would discard" : "discarded",
 			       name[0] ? path : "everything");
 	m->changes += ret == 0;
 	cow_node_forget(m->fs, dir, 1);

@@ -144,8 +144,7 @@ static int by_depth(const void *a, const void *b)
 }
 
 /* Refreshes the nodes below @top (not @top itself), parents first. */
-static int refresh_below(struct cow_manage *m, struct cow_node *top,
-			 bool rekey)
+static int refresh_below(struct cow_manage *m, struct cow_node *top, bool rekey)
 {
 	struct cow_node_set set = {0};
 	size_t i;

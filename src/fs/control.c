@@ -58,7 +58,8 @@ static int run_one(struct cow_daemon *d, struct cow_manage *m, const char *op,
 	if (cow_manage_affected(m, path) == 0)
 		tell_kernel(d, &m->inval);
 	m->why[0] = '\0';
-	ret = !strcmp(op, "commit") ? cow_commit(m, path) : cow_discard(m, path);
+	ret = !strcmp(op, "commit") ? cow_commit(m, path)
+				    : cow_discard(m, path);
 	tell_kernel(d, &m->inval);
 	return ret;
 }
@@ -151,7 +152,8 @@ int cow_control_start(struct cow_daemon *d)
 	cow_sys_unlinkat(meta, COW_CONTROL_NAME, 0); /* we hold the store */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    fchmodat(meta, COW_CONTROL_NAME, 0600, 0) < 0 || listen(fd, 8) < 0) {
+	    fchmodat(meta, COW_CONTROL_NAME, 0600, 0) < 0 ||
+	    listen(fd, 8) < 0) {
 		cow_warn("no control socket (%s): commit and discard need "
 			 "the view unmounted",
 			 strerror(errno));
