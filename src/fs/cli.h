@@ -25,5 +25,11 @@ const char *cow_cli_rel_path(const struct cow_cli_target *t, const char *p);
 int cow_cmd_status(int argc, char **argv);
 /* cowfs commit | discard | reset (cmd_manage.c) */
 int cow_cmd_manage(const char *cmd, int argc, char **argv);
+int cow_cmd_diff(int argc, char **argv);
+
+/* Opens an unmounted store in this process (locked); prints why not. */
+struct cow_fs;
+int cow_cli_open_store(const struct cow_cli_target *t, struct cow_fs *fs);
+void cow_cli_close_store(struct cow_fs *fs);
 
 #endif

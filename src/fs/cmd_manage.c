@@ -74,7 +74,7 @@ static void print_line(void *ctx, const char *line)
 	fflush(stdout);
 }
 
-static int open_offline(const struct cow_cli_target *t, struct cow_fs *fs)
+int cow_cli_open_store(const struct cow_cli_target *t, struct cow_fs *fs)
 {
 	char why[PATH_MAX + 128] = "", meta[PATH_MAX], upper[PATH_MAX + 8];
 	char *root;
@@ -113,7 +113,7 @@ static int offline(const struct cow_cli_target *t, const struct request *rq)
 	struct cow_manage m = {.fs = &fs, .say = print_line};
 	int i, ret = 0;
 
-	if (open_offline(t, &fs))
+	if (cow_cli_open_store(t, &fs))
 		return 1;
 	m.dry_run = rq->dry_run;
 	for (i = 0; i < rq->npaths && ret == 0; i++) {
@@ -123,10 +123,15 @@ static int offline(const struct cow_cli_target *t, const struct request *rq)
 	}
 	if (ret < 0)
 		cow_fail("%s", m.why[0] ? m.why : strerror(-ret));
-	cow_fs_destroy(&fs);
-	cow_store_close(&fs.store);
-	cow_base_close(&fs.base);
+	cow_cli_close_store(&fs);
 	return ret < 0 ? 1 : 0;
+}
+
+void cow_cli_close_store(struct cow_fs *fs)
+{
+	cow_fs_destroy(fs);
+	cow_store_close(&fs->store);
+	cow_base_close(&fs->base);
 }
 
 /* Through the daemon when one serves this store, else here. */

@@ -30,6 +30,7 @@ static const char usage_text[] =
 	"usage: cowfs mount BASE STORE MOUNTPOINT [-f] [-d] [-o OPTIONS]\n"
 	"       cowfs umount MOUNTPOINT\n"
 	"       cowfs status [--json] STORE|MOUNTPOINT [PATH...]\n"
+	"       cowfs diff STORE|MOUNTPOINT PATH\n"
 	"       cowfs commit [--dry-run] STORE|MOUNTPOINT PATH...\n"
 	"       cowfs discard [--dry-run] STORE|MOUNTPOINT PATH...\n"
 	"       cowfs reset STORE|MOUNTPOINT\n"
@@ -220,6 +221,8 @@ int main(int argc, char **argv)
 		return cmd_umount(argc - 2, argv + 2);
 	if (!strcmp(cmd, "status"))
 		return cow_cmd_status(argc - 2, argv + 2);
+	if (!strcmp(cmd, "diff"))
+		return cow_cmd_diff(argc - 2, argv + 2);
 	if (!strcmp(cmd, "commit") || !strcmp(cmd, "discard") ||
 	    !strcmp(cmd, "reset"))
 		return cow_cmd_manage(cmd, argc - 2, argv + 2);
