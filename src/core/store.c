@@ -100,7 +100,9 @@ int cow_store_clear_dir(int dirfd)
 	struct dirent *de;
 	int fd, ret = 0;
 
-	fd = dup(dirfd);
+	/* A descriptor of its own: a dup would share (and start at) the
+	 * directory offset of @dirfd. */
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	d = fdopendir(fd);
@@ -521,4 +523,43 @@ void cow_store_close(struct cow_store *s)
 	cow_sys_close(s->chunks_fd);
 	s->upper_fd = s->work_fd = s->meta_fd = s->index_fd = -1;
 	s->chunks_fd = -1;
+}
+
+int cow_store_reset(struct cow_store *s)
+{
+	int ret = cow_store_clear_dir(s->upper_fd);
+
+	if (ret == 0)
+		ret = cow_store_clear_dir(s->index_fd);
+	if (ret == 0)
+		ret = cow_store_clear_dir(s->chunks_fd);
+	if (ret == 0)
+		ret = cow_store_clear_dir(s->work_fd);
+	return ret;
+}
+
+int cow_store_volatile(struct cow_store *s, bool want, char *why, size_t whylen)
+{
+	struct stat st;
+	bool marked = cow_sys_fstatat(s->meta_fd, COW_VOLATILE_MARK, &st) == 0;
+	int fd, ret;
+
+	if (!marked && want && !dir_is_empty(s->upper_fd))
+		return why_set(why, whylen, -EEXIST,
+			       "STORE holds changes that are kept: a volatile "
+			       "view needs a new or volatile STORE");
+	if (!marked && !want)
+		return 0;
+	ret = cow_store_reset(s); /* left by a view that did not unmount */
+	if (ret == 0 && want && !marked) {
+		fd = cow_sys_openat(s->meta_fd, COW_VOLATILE_MARK,
+				    O_CREAT | O_WRONLY, 0600);
+		ret = fd < 0 ? fd : cow_sys_close(fd);
+	}
+	if (ret == 0 && !want)
+		ret = cow_sys_unlinkat(s->meta_fd, COW_VOLATILE_MARK, 0);
+	if (ret < 0)
+		why_set(why, whylen, ret, "cannot clear the volatile STORE: %s",
+			strerror(-ret));
+	return ret;
 }

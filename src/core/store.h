@@ -75,6 +75,17 @@ int cow_store_open(struct cow_store *s, const struct cow_store_paths *paths,
 		   size_t whylen);
 void cow_store_close(struct cow_store *s);
 
+/* Drops every change: upper/, the index, chunk maps and work/. */
+int cow_store_reset(struct cow_store *s);
+/*
+ * Volatile stores (meta/volatile): nothing of them outlives the view. A
+ * marked store is cleared whenever it is opened; @want marks a new or
+ * empty one (a store with kept changes is refused), !@want unmarks.
+ */
+#define COW_VOLATILE_MARK "volatile"
+int cow_store_volatile(struct cow_store *s, bool want, char *why,
+		       size_t whylen);
+
 /* A fresh name for a temporary object in work/. */
 void cow_store_tmpname(struct cow_store *s, char buf[COW_TMP_MAX]);
 

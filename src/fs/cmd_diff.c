@@ -102,8 +102,7 @@ static ssize_t node_get(void *ctx, const char *name, char *buf, size_t len)
 }
 
 /* Copies a view file's data to a temporary file named in s->data. */
-static int materialize(struct cow_fs *fs, struct cow_node *node,
-		       struct side *s)
+static int materialize(struct cow_fs *fs, struct cow_node *node, struct side *s)
 {
 	const char *dir = getenv("TMPDIR");
 	char *buf = malloc(BLOCK);
@@ -294,14 +293,16 @@ static void flush_range(long long *start, long long end, int *ranges)
 /* Byte ranges in which two files differ (within the shorter one). */
 static int binary_diff(const char *a, const char *b)
 {
-	int fa = open(a, O_RDONLY | O_CLOEXEC), fb = open(b, O_RDONLY | O_CLOEXEC);
+	int fa = open(a, O_RDONLY | O_CLOEXEC),
+	    fb = open(b, O_RDONLY | O_CLOEXEC);
 	char *ba = malloc(BLOCK), *bb = malloc(BLOCK);
 	long long off = 0, start = -1;
 	ssize_t na = 1, nb = 1, i;
 	int ranges = 0;
 
 	while (fa >= 0 && fb >= 0 && ba && bb &&
-	       (na = read(fa, ba, BLOCK)) > 0 && (nb = read(fb, bb, BLOCK)) > 0) {
+	       (na = read(fa, ba, BLOCK)) > 0 &&
+	       (nb = read(fb, bb, BLOCK)) > 0) {
 		for (i = 0; i < (na < nb ? na : nb); i++, off++)
 			if (ba[i] != bb[i] && start < 0)
 				start = off;
@@ -342,8 +343,7 @@ static int diff_data(const struct side *b, const struct side *v,
 	return binary_diff(pa, pb);
 }
 
-static int compare(const struct side *b, const struct side *v,
-		   const char *rel)
+static int compare(const struct side *b, const struct side *v, const char *rel)
 {
 	int meta = 0, data;
 

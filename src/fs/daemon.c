@@ -161,6 +161,12 @@ static int open_layers(struct cow_daemon *d, bool *created)
 	if (ret == 0)
 		ret = cow_store_open(&d->fs.store, &paths, &d->fs.base,
 				     d->opts.userxattr, why, sizeof(why));
+	if (ret == 0) {
+		ret = cow_store_volatile(&d->fs.store, d->opts.volatile_store,
+					 why, sizeof(why));
+		if (ret < 0)
+			cow_store_close(&d->fs.store);
+	}
 	if (ret < 0) {
 		cow_fail("%s", why);
 		if (d->fs.base.path)
@@ -201,6 +207,8 @@ static void close_layers(struct cow_daemon *d)
 {
 	cow_control_stop(d);
 	cow_completer_stop(&d->fs);
+	if (d->opts.volatile_store && d->fs.store.upper_fd >= 0)
+		cow_store_reset(&d->fs.store); /* nothing outlives the view */
 	cow_fs_destroy(&d->fs);
 	cow_store_close(&d->fs.store);
 	cow_base_close(&d->fs.base);
@@ -256,6 +264,7 @@ static int serve(struct cow_daemon *d)
 int cow_daemon_run(struct cow_opts *o)
 {
 	static struct cow_daemon d;
+	char *store_abs = NULL;
 	bool created;
 	int ret = 1;
 
@@ -269,6 +278,8 @@ int cow_daemon_run(struct cow_opts *o)
 	d.control_fd = -1;
 	if (open_layers(&d, &created))
 		goto out_remove;
+	/* fuse_daemonize changes to /: remember where the store is */
+	store_abs = o->store ? realpath(o->store, NULL) : NULL;
 	d.store_info = store_info(o);
 	d.se = new_session(&d);
 	if (!d.se || fuse_set_signal_handlers(d.se) < 0)
@@ -277,7 +288,9 @@ int cow_daemon_run(struct cow_opts *o)
 		cow_fail("cannot mount on %s", o->mnt);
 		goto out_destroy;
 	}
-	created = false; /* from here on the store is in use */
+	/* From here on the store is in use: kept, unless it is volatile and
+	 * this mount made it. */
+	created = created && o->volatile_store;
 	if (fuse_daemonize(o->foreground) < 0)
 		goto out_unmount;
 	if (!o->foreground)
@@ -297,7 +310,9 @@ out_close:
 	close_layers(&d);
 out_remove:
 	if (created && o->store)
-		cow_store_remove_tree(AT_FDCWD, o->store);
+		cow_store_remove_tree(AT_FDCWD,
+				      store_abs ? store_abs : o->store);
+	free(store_abs);
 	free(d.store_info);
 	return ret;
 }

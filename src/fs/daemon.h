@@ -21,6 +21,7 @@ struct cow_opts {
 	bool cache;			    /* kernel caching on (cache=auto) */
 	bool writeback;			    /* writeback cache */
 	bool fsync;			    /* fdatasync copy-ups */
+	bool volatile_store;		    /* discard everything at unmount */
 	double timeout;			    /* entry/attr timeout, seconds */
 	unsigned long long chunk_size;	    /* bytes, a power of two */
 	unsigned long long chunk_threshold; /* bytes; 0 = never by chunk */

@@ -129,6 +129,8 @@ static int one_opt(char *opt, struct cow_opts *o)
 		o->allow_other = true;
 	else if (!strcmp(opt, "userxattr") && !val)
 		o->userxattr = true;
+	else if (!strcmp(opt, "volatile") && !val)
+		o->volatile_store = true;
 	else if (!strcmp(opt, "lowerdir") && val)
 		o->base = strdup(val);
 	else if (!strcmp(opt, "upperdir") && val)
