@@ -131,6 +131,13 @@ int cow_partial_segments(struct cow_fs *fs, struct cow_node *node, off_t off,
 			stop = end;
 		if (base && stop > (off_t)m->base_size)
 			stop = (off_t)m->base_size;
+		/* Where the layer changes from one chunk to the next, each
+		 * file is read with gaps, which defeats the kernel's
+		 * readahead: a read entering such a chunk asks for all of
+		 * it. */
+		if (off > 0 && off == chunk_start(m, chunk_of(m, off)) &&
+		    from_base(m, off - 1) != base)
+			readahead(fd, off, (size_t)1 << m->shift);
 		if (n > 0 && segs[n - 1].fd == fd &&
 		    segs[n - 1].off + (off_t)segs[n - 1].len == off)
 			segs[n - 1].len += (size_t)(stop - off);
