@@ -158,7 +158,9 @@ int cow_file_begin_write(struct cow_fs *fs, struct cow_node *node, off_t off,
 	pthread_rwlock_rdlock(&node->lock);
 	if (!writable(node)) {
 		pthread_rwlock_unlock(&node->lock);
-		ret = cow_copyup(fs, node, COW_COPY_DATA, -1);
+		ret = cow_quota_admit_copy(fs, node);
+		if (ret == 0)
+			ret = cow_copyup(fs, node, COW_COPY_DATA, -1);
 		if (ret < 0)
 			return ret;
 		pthread_rwlock_rdlock(&node->lock);
@@ -166,6 +168,12 @@ int cow_file_begin_write(struct cow_fs *fs, struct cow_node *node, off_t off,
 			pthread_rwlock_unlock(&node->lock);
 			return -EBADF;
 		}
+		cow_quota_account(fs, node, node->fd_upper);
+	}
+	ret = cow_quota_admit(fs, node->fd_upper, off, len);
+	if (ret < 0) {
+		pthread_rwlock_unlock(&node->lock);
+		return ret;
 	}
 	if (node->state == COW_PARTIAL)
 		*filling = cow_partial_write_begin(node, off, len);
@@ -179,6 +187,7 @@ int cow_file_end_write(struct cow_fs *fs, struct cow_node *node, off_t off,
 
 	if (filling)
 		ret = cow_partial_write_end(fs, node, off, written);
+	cow_quota_account(fs, node, node->fd_upper);
 	pthread_rwlock_unlock(&node->lock);
 	return ret;
 }

@@ -113,6 +113,18 @@ int cow_link(struct cow_fs *fs, struct cow_node *node, struct cow_node *dir,
 int cow_unlink(struct cow_fs *fs, struct cow_node *dir, const char *name);
 int cow_rmdir(struct cow_fs *fs, struct cow_node *dir, const char *name);
 
+/* ---- quota.c: store_limit and warnings (no-ops without a limit) ---- */
+
+int cow_quota_scan(struct cow_fs *fs);
+/* -ENOSPC when copying @node up would pass the limit. */
+int cow_quota_admit_copy(struct cow_fs *fs, struct cow_node *node);
+/* -ENOSPC when writing [off, off+len) to upper @fd would pass it. */
+int cow_quota_admit(struct cow_fs *fs, int fd, off_t off, size_t len);
+/* Counts the change in @node's allocated blocks (upper @fd). */
+void cow_quota_account(struct cow_fs *fs, struct cow_node *node, int fd);
+/* @node's upper data is gone. */
+void cow_quota_release(struct cow_fs *fs, struct cow_node *node);
+
 /* ---- rename.c ---- */
 
 int cow_rename(struct cow_fs *fs, struct cow_node *odir, const char *oname,

@@ -349,6 +349,10 @@ int cow_resolve(struct cow_fs *fs, struct cow_node *dir, const char *name,
 
 void cow_node_adopt(struct cow_node *node, struct cow_resolved *r)
 {
+	node->store_blocks =
+		r->upper && S_ISREG(r->st.st_mode) && r->state != COW_META
+			? (int64_t)r->st.st_blocks
+			: 0;
 	node->state = r->state;
 	node->has_base = r->has_base || r->indexed;
 	node->indexed = r->indexed;

@@ -262,8 +262,10 @@ int cow_unlink(struct cow_fs *fs, struct cow_node *dir, const char *name)
 		cow_node_drop_alias(fs, node, dir, name);
 		if (nlink <= 1 && node->state == COW_PARTIAL)
 			cow_partial_forget_files(fs, node);
-		if (nlink <= 1)
+		if (nlink <= 1) {
 			cow_node_unhash(fs, node);
+			cow_quota_release(fs, node);
+		}
 		dir->dir_version++;
 	}
 	cow_node_put(fs, node);

@@ -72,9 +72,10 @@ struct cow_node {
 	pthread_mutex_t fill_lock; /* serialises first writes to chunks */
 
 	/* regular files: node->lock */
-	unsigned int nopen; /* open handles */
-	int fd_base;	    /* BASE data while open, -1 otherwise; owned */
-	int fd_upper;	    /* upper data while open (or anonymous), owned */
+	unsigned int nopen;   /* open handles */
+	int fd_base;	      /* BASE data while open, -1 otherwise; owned */
+	int fd_upper;	      /* upper data while open (or anonymous), owned */
+	int64_t store_blocks; /* its upper data as counted (quota.c); atomic */
 };
 
 struct cow_fs {
@@ -99,6 +100,13 @@ struct cow_fs {
 	bool completer_running, completer_stop; /* completer_lock */
 	pthread_mutex_t completer_lock;
 	pthread_cond_t completer_cond;
+
+	/* store size limit and warnings (quota.c) */
+	uint64_t store_limit;	   /* bytes, 0 = none */
+	int64_t store_used;	   /* bytes counted; atomic */
+	unsigned char warn_pct[8]; /* thresholds in percent */
+	int nwarn;
+	unsigned int warned; /* bit i: warn_pct[i] is crossed; atomic */
 };
 
 int cow_fs_init(struct cow_fs *fs);

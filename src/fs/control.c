@@ -61,6 +61,7 @@ static int run_one(struct cow_daemon *d, struct cow_manage *m, const char *op,
 	ret = !strcmp(op, "commit") ? cow_commit(m, path)
 				    : cow_discard(m, path);
 	tell_kernel(d, &m->inval);
+	cow_quota_scan(&d->fs); /* what the operation freed */
 	return ret;
 }
 

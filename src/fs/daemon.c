@@ -178,8 +178,11 @@ static int open_layers(struct cow_daemon *d, bool *created)
 	d->fs.chunk_threshold =
 		d->opts.chunk_threshold ? (off_t)d->opts.chunk_threshold : -1;
 	d->fs.completer_rate = d->opts.completer_rate;
+	d->fs.store_limit = d->opts.store_limit;
+	d->fs.nwarn = d->opts.nwarn;
+	memcpy(d->fs.warn_pct, d->opts.warn_pct, sizeof(d->fs.warn_pct));
 	if (cow_fs_init(&d->fs) < 0 || cow_fs_make_root(&d->fs) < 0 ||
-	    cow_partial_scan(&d->fs) < 0) {
+	    cow_partial_scan(&d->fs) < 0 || cow_quota_scan(&d->fs) < 0) {
 		cow_fail("cannot set up the view of %s", d->opts.base);
 		return 1;
 	}
@@ -268,6 +271,11 @@ int cow_daemon_run(struct cow_opts *o)
 	bool created;
 	int ret = 1;
 
+	if (o->nwarn && !o->store_limit)
+		return cow_fail("warn= needs store_limit=");
+	/* write() itself must see ENOSPC, not a later writeback */
+	if (o->store_limit)
+		o->writeback = false;
 	if (check_paths(o))
 		return 1;
 	cow_log_debug = o->debug;

@@ -18,10 +18,13 @@ struct cow_opts {
 	const char *base, *store, *mnt; /* STORE form */
 	const char *upper, *work;	/* overlay form (store == NULL) */
 	bool foreground, debug, allow_other, userxattr;
-	bool cache;			    /* kernel caching on (cache=auto) */
-	bool writeback;			    /* writeback cache */
-	bool fsync;			    /* fdatasync copy-ups */
-	bool volatile_store;		    /* discard everything at unmount */
+	bool cache;			/* kernel caching on (cache=auto) */
+	bool writeback;			/* writeback cache */
+	bool fsync;			/* fdatasync copy-ups */
+	bool volatile_store;		/* discard everything at unmount */
+	unsigned long long store_limit; /* bytes, 0 = none */
+	unsigned char warn_pct[8];	/* warn=PERCENT thresholds */
+	int nwarn;
 	double timeout;			    /* entry/attr timeout, seconds */
 	unsigned long long chunk_size;	    /* bytes, a power of two */
 	unsigned long long chunk_threshold; /* bytes; 0 = never by chunk */

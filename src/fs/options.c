@@ -90,6 +90,20 @@ static int parse_size(const char *val, unsigned long long *out)
 	return 0;
 }
 
+/* warn=PERCENT, repeatable: 1 to 100, at most 8 thresholds */
+static int warn_opt(const char *val, struct cow_opts *o)
+{
+	char *end;
+	long pct = strtol(val, &end, 10);
+
+	if (*end == '%')
+		end++;
+	if (*end || end == val || pct < 1 || pct > 100 || o->nwarn == 8)
+		return -EINVAL;
+	o->warn_pct[o->nwarn++] = (unsigned char)pct;
+	return 0;
+}
+
 static int chunk_opts(const char *opt, const char *val, struct cow_opts *o)
 {
 	unsigned long long v;
@@ -131,6 +145,12 @@ static int one_opt(char *opt, struct cow_opts *o)
 		o->userxattr = true;
 	else if (!strcmp(opt, "volatile") && !val)
 		o->volatile_store = true;
+	else if (!strcmp(opt, "store_limit") && val)
+		return parse_size(val, &o->store_limit) < 0 || !o->store_limit
+			       ? -EINVAL
+			       : 0;
+	else if (!strcmp(opt, "warn") && val)
+		return warn_opt(val, o);
 	else if (!strcmp(opt, "lowerdir") && val)
 		o->base = strdup(val);
 	else if (!strcmp(opt, "upperdir") && val)
