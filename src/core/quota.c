@@ -50,15 +50,15 @@ static int64_t walk(int at, const char *name, int depth)
 static void check_warnings(struct cow_fs *fs)
 {
 	int64_t used = __atomic_load_n(&fs->store_used, __ATOMIC_RELAXED);
-	unsigned int pct = (unsigned int)(used > 0 ? (uint64_t)used * 100 /
-							     fs->store_limit
-						   : 0);
+	unsigned int pct =
+		(unsigned int)(used > 0 ? (uint64_t)used * 100 / fs->store_limit
+					: 0);
 	int i;
 
 	for (i = 0; i < fs->nwarn; i++) {
 		unsigned int bit = 1u << i;
-		unsigned int was = __atomic_load_n(&fs->warned,
-						   __ATOMIC_RELAXED);
+		unsigned int was =
+			__atomic_load_n(&fs->warned, __ATOMIC_RELAXED);
 		if (pct >= fs->warn_pct[i] && !(was & bit) &&
 		    !(__atomic_fetch_or(&fs->warned, bit, __ATOMIC_RELAXED) &
 		      bit))
@@ -68,8 +68,7 @@ static void check_warnings(struct cow_fs *fs)
 				 (unsigned long long)fs->store_limit,
 				 fs->warn_pct[i]);
 		else if (pct < fs->warn_pct[i] && (was & bit))
-			__atomic_fetch_and(&fs->warned, ~bit,
-					   __ATOMIC_RELAXED);
+			__atomic_fetch_and(&fs->warned, ~bit, __ATOMIC_RELAXED);
 	}
 }
 
@@ -79,7 +78,8 @@ int cow_quota_scan(struct cow_fs *fs)
 
 	if (!fs->store_limit)
 		return 0;
-	sum = walk(fs->store.upper_fd, ".", 0) + walk(fs->store.meta_fd, ".", 0);
+	sum = walk(fs->store.upper_fd, ".", 0) +
+	      walk(fs->store.meta_fd, ".", 0);
 	__atomic_store_n(&fs->store_used, sum, __ATOMIC_RELAXED);
 	check_warnings(fs);
 	return 0;
@@ -89,8 +89,7 @@ static int over(struct cow_fs *fs, int64_t need)
 {
 	int64_t used = __atomic_load_n(&fs->store_used, __ATOMIC_RELAXED);
 
-	return need > 0 && used + need > (int64_t)fs->store_limit ? -ENOSPC
-								  : 0;
+	return need > 0 && used + need > (int64_t)fs->store_limit ? -ENOSPC : 0;
 }
 
 int cow_quota_admit_copy(struct cow_fs *fs, struct cow_node *node)
@@ -125,8 +124,8 @@ void cow_quota_account(struct cow_fs *fs, struct cow_node *node, int fd)
 	if (!fs->store_limit || cow_sys_fstat(fd, &st) < 0)
 		return;
 	now = (int64_t)st.st_blocks;
-	before = __atomic_exchange_n(&node->store_blocks, now,
-				     __ATOMIC_RELAXED);
+	before =
+		__atomic_exchange_n(&node->store_blocks, now, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&fs->store_used, (now - before) * 512,
 			   __ATOMIC_RELAXED);
 	check_warnings(fs);
