@@ -55,6 +55,7 @@ cow_base_check
 
 # A handle and a shared mapping of big, opened before its commit.
 coproc HOLD { "$COWTOOL" hold "$MNT/big" 100004; }
+hold_pid=$HOLD_PID
 read -r line <&"${HOLD[0]}"
 expect_eq "$line" ready "hold"
 
@@ -96,7 +97,7 @@ out=$("$COWFS" discard "$MNT" big 2>&1) && fail "discard of an open file succeed
 grep -q '^cowfs: big: 1 open file' <<<"$out" || fail "refusal said: $out"
 [ -f "$(upper_path big)" ] || fail "refused discard dropped the change"
 exec {HOLD[1]}>&-
-wait "$HOLD_PID" || true
+wait "$hold_pid" || true
 
 # Discard: the view shows BASE again.
 "$COWFS" discard "$MNT" big >/dev/null
