@@ -205,6 +205,23 @@ static int apply_file(struct cow_fs *fs, struct cow_node *node,
 	return ret;
 }
 
+/* Written through: the BASE object itself changes (exclude.c). */
+static int excluded_setattr(struct cow_fs *fs, struct cow_node *node,
+			    const struct cow_setattr *sa)
+{
+	char name[NAME_MAX + 1];
+	int dirfd, fd, ret = cow_x_base_loc(fs, node, &dirfd, name);
+
+	if (ret < 0 || !(sa->valid & COW_SET_SIZE))
+		return ret < 0 ? ret : apply_at(dirfd, name, sa);
+	fd = cow_sys_openat(dirfd, name, O_WRONLY | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return fd;
+	ret = apply_fd(fd, sa);
+	cow_sys_close(fd);
+	return ret;
+}
+
 /* Unlinked, not open, not a directory: nothing left to change. */
 static bool gone_locked(struct cow_node *node)
 {
@@ -230,6 +247,10 @@ int cow_setattr(struct cow_fs *fs, struct cow_node *node,
 	pthread_rwlock_wrlock(&fs->ns_lock);
 	/* The kernel may still send times for a file it just unlinked. */
 	ret = gone_locked(node) ? -ENOENT : 0;
+	if (ret == 0 && node->excluded) {
+		ret = excluded_setattr(fs, node, sa);
+		goto done;
+	}
 	if (ret == 0)
 		ret = cow_copyup_locked(fs, node,
 					size ? COW_COPY_DATA : COW_COPY_META,
@@ -253,6 +274,7 @@ int cow_setattr(struct cow_fs *fs, struct cow_node *node,
 			      ? apply_at(dirfd, name, sa)
 			      : -ENOENT;
 	}
+done:
 	if (ret == 0)
 		ret = cow_getattr_locked(fs, node, st);
 out_unlock:

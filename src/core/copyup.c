@@ -217,6 +217,8 @@ int cow_copyup_dir_locked(struct cow_fs *fs, struct cow_node *dir)
 
 	if (dir->dir_upper >= 0)
 		return 0;
+	if (dir->excluded)
+		return -EXDEV; /* written through: never copied (exclude.c) */
 	if (!cow_node_name(fs, dir, &parent, name))
 		return -ENOENT;
 	ret = cow_copyup_dir_locked(fs, parent);

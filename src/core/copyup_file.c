@@ -294,6 +294,8 @@ int cow_copyup_locked(struct cow_fs *fs, struct cow_node *node,
 {
 	int ret;
 
+	if (node->excluded)
+		return -EXDEV; /* written through: never copied (exclude.c) */
 	if (S_ISDIR(node->type))
 		return cow_copyup_dir_locked(fs, node);
 	pthread_rwlock_wrlock(&node->lock);

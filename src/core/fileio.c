@@ -45,6 +45,8 @@ static int open_backing(struct cow_fs *fs, struct cow_node *node)
 		if (node->state == COW_PARTIAL)
 			node->fd_base =
 				cow_partial_open_base(fs, node->map->base_path);
+		else if (node->excluded)
+			node->fd_base = cow_x_open_rw(fs, node);
 		else if (!cow_node_name(fs, node, &parent, name))
 			return -ENOENT;
 		else
@@ -156,6 +158,12 @@ int cow_file_begin_write(struct cow_fs *fs, struct cow_node *node, off_t off,
 	__atomic_add_fetch(&fs->activity, 1, __ATOMIC_RELAXED);
 	*filling = false;
 	pthread_rwlock_rdlock(&node->lock);
+	if (node->excluded) { /* written through to BASE */
+		if (node->fd_base >= 0)
+			return node->fd_base;
+		pthread_rwlock_unlock(&node->lock);
+		return -EBADF;
+	}
 	if (!writable(node)) {
 		pthread_rwlock_unlock(&node->lock);
 		ret = cow_quota_admit_copy(fs, node);
@@ -231,6 +239,8 @@ int cow_file_fsync(struct cow_fs *fs, struct cow_node *node, bool datasync)
 		ret = cow_partial_fsync(node, datasync);
 	else if (node->state != COW_BASE && node->fd_upper >= 0)
 		ret = cow_sys_fsync(node->fd_upper, datasync);
+	else if (node->excluded && node->fd_base >= 0)
+		ret = cow_sys_fsync(node->fd_base, datasync);
 	pthread_rwlock_unlock(&node->lock);
 	return ret;
 }

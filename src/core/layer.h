@@ -113,6 +113,19 @@ int cow_link(struct cow_fs *fs, struct cow_node *node, struct cow_node *dir,
 int cow_unlink(struct cow_fs *fs, struct cow_node *dir, const char *name);
 int cow_rmdir(struct cow_fs *fs, struct cow_node *dir, const char *name);
 
+/* ---- exclude.c: exclude=PATTERN, changes written through to BASE ---- */
+
+/* Whether a change to @name in @dir goes to BASE (ns_lock held). */
+bool cow_excluded(struct cow_fs *fs, struct cow_node *dir, const char *name);
+int cow_x_base_loc(struct cow_fs *fs, struct cow_node *node, int *dirfd,
+		   char name[NAME_MAX + 1]);
+int cow_x_create(struct cow_fs *fs, struct cow_node *dir, const char *name,
+		 const struct cow_new *nw, const struct cow_cred *cred);
+/* BASE file of excluded @node, for reading and writing. */
+int cow_x_open_rw(struct cow_fs *fs, struct cow_node *node);
+int cow_x_xattr(struct cow_fs *fs, struct cow_node *node, const char *attr,
+		const void *val, size_t size, int flags, bool remove);
+
 /* ---- quota.c: store_limit and warnings (no-ops without a limit) ---- */
 
 int cow_quota_scan(struct cow_fs *fs);

@@ -388,6 +388,7 @@ int cow_resolved_node(struct cow_fs *fs, struct cow_node *dir, const char *name,
 		return -ENOMEM;
 	}
 	cow_node_adopt(node, r);
+	node->excluded = !r->upper && cow_excluded(fs, dir, name);
 	fresh = node;
 	node = cow_node_insert(fs, node);
 	if (node == fresh && node->state == COW_PARTIAL && node->map)

@@ -140,6 +140,12 @@ int cow_create(struct cow_fs *fs, struct cow_node *dir, const char *name,
 
 	pthread_rwlock_wrlock(&fs->ns_lock);
 	ret = name_free(fs, dir, name);
+	if (ret == 0 && cow_excluded(fs, dir, name)) {
+		ret = cow_x_create(fs, dir, name, nw, cred);
+		if (ret == 0)
+			ret = cow_lookup_locked(fs, dir, name, out, st);
+		goto out_unlock;
+	}
 	if (ret == 0)
 		ret = cow_copyup_dir_locked(fs, dir);
 	if (ret < 0)
@@ -186,6 +192,17 @@ int cow_link(struct cow_fs *fs, struct cow_node *node, struct cow_node *dir,
 		return -EPERM;
 	pthread_rwlock_wrlock(&fs->ns_lock);
 	ret = name_free(fs, dir, name);
+	if (ret == 0 && (node->excluded || cow_excluded(fs, dir, name))) {
+		/* both names in BASE, or none: a link cannot span the two */
+		ret = node->excluded && cow_excluded(fs, dir, name)
+			      ? cow_x_base_loc(fs, node, &odir, oname)
+			      : -EXDEV;
+		if (ret == 0)
+			ret = cow_sys_linkat(odir, oname, dir->dir_base, name);
+		if (ret < 0)
+			goto out_unlock;
+		goto linked;
+	}
 	if (ret == 0)
 		ret = cow_copyup_locked(fs, node, COW_COPY_DATA, -1);
 	if (ret == 0)
@@ -204,6 +221,7 @@ int cow_link(struct cow_fs *fs, struct cow_node *node, struct cow_node *dir,
 	}
 	if (node->indexed)
 		index_nlink_add(fs, node, 1);
+linked:
 	ret = cow_node_add_alias(fs, node, dir, name);
 	if (ret == 0)
 		ret = cow_getattr_locked(fs, node, st);
@@ -221,8 +239,12 @@ out_unlock:
 int cow_remove_name_locked(struct cow_fs *fs, struct cow_node *dir,
 			   const char *name, bool is_dir)
 {
-	int ret = cow_copyup_dir_locked(fs, dir);
+	int ret;
 
+	if (cow_excluded(fs, dir, name))
+		return cow_sys_unlinkat(dir->dir_base, name,
+					is_dir ? AT_REMOVEDIR : 0);
+	ret = cow_copyup_dir_locked(fs, dir);
 	if (ret < 0)
 		return ret;
 	if (cow_base_has(dir, name, NULL))
@@ -252,7 +274,8 @@ int cow_unlink(struct cow_fs *fs, struct cow_node *dir, const char *name)
 	if (ret < 0)
 		goto out_unlock;
 	/* Keep the other BASE names' link count right: index the inode. */
-	if (S_ISREG(node->type) && node->base_nlink > 1 && !node->indexed)
+	if (S_ISREG(node->type) && node->base_nlink > 1 && !node->indexed &&
+	    !node->excluded)
 		ret = cow_copyup_locked(fs, node, COW_COPY_META, -1);
 	if (ret == 0)
 		ret = cow_remove_name_locked(fs, dir, name, false);

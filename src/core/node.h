@@ -76,6 +76,7 @@ struct cow_node {
 	int fd_base;	      /* BASE data while open, -1 otherwise; owned */
 	int fd_upper;	      /* upper data while open (or anonymous), owned */
 	int64_t store_blocks; /* its upper data as counted (quota.c); atomic */
+	bool excluded;	      /* written through to BASE (exclude.c) */
 };
 
 struct cow_fs {
@@ -107,6 +108,10 @@ struct cow_fs {
 	unsigned char warn_pct[8]; /* thresholds in percent */
 	int nwarn;
 	unsigned int warned; /* bit i: warn_pct[i] is crossed; atomic */
+
+	/* exclude=PATTERN (exclude.c) */
+	char **exclude;
+	int nexclude;
 };
 
 int cow_fs_init(struct cow_fs *fs);

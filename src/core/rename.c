@@ -141,6 +141,22 @@ static int do_move(struct cow_fs *fs, struct side *src, struct side *dst)
 	return ret;
 }
 
+/* Both names written through to BASE: renamed there (0 or -errno); one
+ * only: -EXDEV (programs then copy); neither: 1, the store's rename. */
+static int excluded_rename(struct cow_fs *fs, const struct side *src,
+			   const struct side *dst, unsigned int flags)
+{
+	bool xs = cow_excluded(fs, src->dir, src->name);
+	bool xd = cow_excluded(fs, dst->dir, dst->name);
+
+	if (xs != xd)
+		return -EXDEV;
+	if (!xs)
+		return 1;
+	return cow_sys_renameat2(src->dir->dir_base, src->name,
+				 dst->dir->dir_base, dst->name, flags);
+}
+
 static int rename_locked(struct cow_fs *fs, struct side *src, struct side *dst,
 			 unsigned int flags)
 {
@@ -164,6 +180,9 @@ static int rename_locked(struct cow_fs *fs, struct side *src, struct side *dst,
 		if (ret < 0)
 			return ret;
 	}
+	ret = excluded_rename(fs, src, dst, flags);
+	if (ret != 1)
+		return ret;
 	ret = prepare(fs, src);
 	if (ret == 0)
 		ret = cow_copyup_dir_locked(fs, dst->dir);

@@ -166,6 +166,11 @@ static int change_xattr(struct cow_fs *fs, struct cow_node *node,
 			return ret;
 	}
 	pthread_rwlock_wrlock(&fs->ns_lock);
+	if (node->excluded) {
+		ret = cow_x_xattr(fs, node, attr, val, size, flags, remove);
+		pthread_rwlock_unlock(&fs->ns_lock);
+		return ret;
+	}
 	ret = cow_copyup_locked(fs, node, COW_COPY_META, -1);
 	if (ret == 0)
 		ret = meta_loc(fs, node, &fd, &dirfd, name);

@@ -180,6 +180,8 @@ static int open_layers(struct cow_daemon *d, bool *created)
 	d->fs.completer_rate = d->opts.completer_rate;
 	d->fs.store_limit = d->opts.store_limit;
 	d->fs.nwarn = d->opts.nwarn;
+	d->fs.exclude = d->opts.exclude;
+	d->fs.nexclude = d->opts.nexclude;
 	memcpy(d->fs.warn_pct, d->opts.warn_pct, sizeof(d->fs.warn_pct));
 	if (cow_fs_init(&d->fs) < 0 || cow_fs_make_root(&d->fs) < 0 ||
 	    cow_partial_scan(&d->fs) < 0 || cow_quota_scan(&d->fs) < 0) {

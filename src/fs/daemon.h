@@ -25,6 +25,8 @@ struct cow_opts {
 	unsigned long long store_limit; /* bytes, 0 = none */
 	unsigned char warn_pct[8];	/* warn=PERCENT thresholds */
 	int nwarn;
+	char *exclude[64]; /* exclude=PATTERN, owned */
+	int nexclude;
 	double timeout;			    /* entry/attr timeout, seconds */
 	unsigned long long chunk_size;	    /* bytes, a power of two */
 	unsigned long long chunk_threshold; /* bytes; 0 = never by chunk */
@@ -126,6 +128,7 @@ void cow_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
 /* main.c helpers shared with mount.c */
 int cow_parse_opts(const char *list, struct cow_opts *o, char *why,
 		   size_t whylen);
+void cow_opts_free(struct cow_opts *o);
 int cow_daemon_run(struct cow_opts *o);
 /* Prints "cowfs: MESSAGE" on stderr; returns 1. */
 int cow_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

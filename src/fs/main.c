@@ -126,17 +126,21 @@ static int cmd_mount(int argc, char **argv)
 
 	default_opts(&o);
 	ret = parse_args(argc, argv, &o, pos, 3, &got);
-	if (ret)
+	if (ret == 0 && got != 3)
+		ret = usage_error("mount needs BASE STORE MOUNTPOINT");
+	else if (ret == 0 && (o.base || o.upper || o.work))
+		ret = usage_error("lowerdir/upperdir/workdir belong to the "
+				  "overlay-style form");
+	if (ret) {
+		cow_opts_free(&o);
 		return ret;
-	if (got != 3)
-		return usage_error("mount needs BASE STORE MOUNTPOINT");
-	if (o.base || o.upper || o.work)
-		return usage_error("lowerdir/upperdir/workdir belong to the "
-				   "overlay-style form");
+	}
 	o.base = pos[0];
 	o.store = pos[1];
 	o.mnt = pos[2];
-	return cow_daemon_run(&o);
+	ret = cow_daemon_run(&o);
+	cow_opts_free(&o);
+	return ret;
 }
 
 /* mount.fuse3 form: cowfs SOURCE MOUNTPOINT -o lowerdir=...,... */
@@ -172,6 +176,7 @@ static int cmd_overlay(int argc, char **argv)
 	free((char *)o.base);
 	free((char *)o.upper);
 	free((char *)o.work);
+	cow_opts_free(&o);
 	return ret;
 }
 

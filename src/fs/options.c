@@ -104,6 +104,15 @@ static int warn_opt(const char *val, struct cow_opts *o)
 	return 0;
 }
 
+/* exclude=PATTERN, repeatable: a relative path pattern, no ".." */
+static int exclude_opt(const char *val, struct cow_opts *o)
+{
+	if (!val[0] || val[0] == '/' || strstr(val, "..") || o->nexclude == 64)
+		return -EINVAL;
+	o->exclude[o->nexclude] = strdup(val);
+	return o->exclude[o->nexclude++] ? 0 : -ENOMEM;
+}
+
 static int chunk_opts(const char *opt, const char *val, struct cow_opts *o)
 {
 	unsigned long long v;
@@ -151,6 +160,8 @@ static int one_opt(char *opt, struct cow_opts *o)
 			       : 0;
 	else if (!strcmp(opt, "warn") && val)
 		return warn_opt(val, o);
+	else if (!strcmp(opt, "exclude") && val)
+		return exclude_opt(val, o);
 	else if (!strcmp(opt, "lowerdir") && val)
 		o->base = strdup(val);
 	else if (!strcmp(opt, "upperdir") && val)
@@ -201,4 +212,10 @@ int cow_parse_opts(const char *list, struct cow_opts *o, char *why,
 	}
 	free(copy);
 	return ret;
+}
+
+void cow_opts_free(struct cow_opts *o)
+{
+	while (o->nexclude > 0)
+		free(o->exclude[--o->nexclude]);
 }

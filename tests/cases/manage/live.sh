@@ -129,5 +129,15 @@ out=$("$COWFS" commit "$MNT" h2 2>&1) && fail "hard-linked commit accepted"
 grep -q 'hard-linked' <<<"$out" || fail "hard link: $out"
 cow_base_check
 expect_file_content "$MNT/a" z
+
+# Another user is not served: the socket is the mounting user's.
+U=cowfs-perm
+id "$U" >/dev/null 2>&1 || useradd -M -r -s /usr/sbin/nologin "$U" ||
+	fail "cannot create the test user"
+chmod 755 "$T" "$STORE" # readable, so that the socket check is reached
+out=$(setpriv --reuid="$(id -u "$U")" --regid="$(id -g "$U")" --clear-groups -- \
+	"$COWFS" discard "$STORE" a 2>&1) && fail "another user's discard went through"
+grep -q 'control socket .* belongs to another user' <<<"$out" || fail "other user: $out"
+expect_file_content "$MNT/a" z
 cow_remount
 expect_file_content "$MNT/a" z
