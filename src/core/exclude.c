@@ -53,12 +53,14 @@ static bool pattern_matches(const char *pat, const char *path)
 	for (;;) {
 		slash = strchr(p, '/');
 		snprintf(prefix, sizeof(prefix), "%.*s",
-			 (int)(slash ? slash - path : (long)strlen(path)), path);
+			 (int)(slash ? slash - path : (long)strlen(path)),
+			 path);
 		if (strchr(pat, '/')
 			    ? fnmatch(pat, prefix, FNM_PATHNAME) == 0
-			    : fnmatch(pat, strrchr(prefix, '/')
-						   ? strrchr(prefix, '/') + 1
-						   : prefix,
+			    : fnmatch(pat,
+				      strrchr(prefix, '/')
+					      ? strrchr(prefix, '/') + 1
+					      : prefix,
 				      0) == 0)
 			return true;
 		if (!slash)
@@ -90,8 +92,7 @@ bool cow_excluded(struct cow_fs *fs, struct cow_node *dir, const char *name)
 	if (!view_path(fs, dir, path, sizeof(path)) ||
 	    strcmp(path, dir->base_path) || opaque(fs, dir))
 		return false;
-	snprintf(full, sizeof(full), "%s%s%s", path, path[0] ? "/" : "",
-		 name);
+	snprintf(full, sizeof(full), "%s%s%s", path, path[0] ? "/" : "", name);
 	for (i = 0; i < fs->nexclude; i++)
 		if (pattern_matches(fs->exclude[i], full))
 			return true;
@@ -99,7 +100,7 @@ bool cow_excluded(struct cow_fs *fs, struct cow_node *dir, const char *name)
 }
 
 int cow_x_base_loc(struct cow_fs *fs, struct cow_node *node, int *dirfd,
-		    char name[NAME_MAX + 1])
+		   char name[NAME_MAX + 1])
 {
 	struct cow_node *parent;
 
