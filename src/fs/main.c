@@ -28,6 +28,7 @@
 
 static const char usage_text[] =
 	"usage: cowfs mount BASE STORE MOUNTPOINT [-f] [-d] [-o OPTIONS]\n"
+	"       cowfs mount --in-place DIR STORE [-f] [-d] [-o OPTIONS]\n"
 	"       cowfs umount MOUNTPOINT\n"
 	"       cowfs status [--json] STORE|MOUNTPOINT [PATH...]\n"
 	"       cowfs diff STORE|MOUNTPOINT PATH\n"
@@ -101,6 +102,8 @@ static int parse_args(int argc, char **argv, struct cow_opts *o,
 			o->foreground = true;
 		} else if (!strcmp(a, "-d")) {
 			o->debug = o->foreground = true;
+		} else if (!strcmp(a, "--in-place")) {
+			o->in_place = true;
 		} else if (!strncmp(a, "-o", 2)) {
 			const char *list = a[2] ? a + 2 : argv[++i];
 			if (!list)
@@ -126,6 +129,10 @@ static int cmd_mount(int argc, char **argv)
 
 	default_opts(&o);
 	ret = parse_args(argc, argv, &o, pos, 3, &got);
+	if (ret == 0 && o.in_place && got == 2)
+		pos[got++] = pos[0]; /* the view covers DIR itself */
+	else if (ret == 0 && o.in_place)
+		ret = usage_error("mount --in-place needs DIR STORE");
 	if (ret == 0 && got != 3)
 		ret = usage_error("mount needs BASE STORE MOUNTPOINT");
 	else if (ret == 0 && (o.base || o.upper || o.work))
