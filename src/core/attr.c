@@ -69,10 +69,13 @@ static int file_stat(struct cow_fs *fs, struct cow_node *node, struct stat *st)
 		ret = -ENOENT;
 	if (ret < 0 || node->state != COW_META)
 		goto out;
-	if (node->fd_base >= 0)
+	if (node->fd_base >= 0) {
 		ret = cow_sys_fstat(node->fd_base, &bst);
-	else if (cow_node_name(fs, node, &parent, name))
-		ret = cow_sys_fstatat(parent->dir_base, name, &bst);
+	} else {
+		dirfd = cow_base_data_open(fs, node); /* a descriptor here */
+		ret = dirfd < 0 ? dirfd : cow_sys_fstat(dirfd, &bst);
+		cow_sys_close(dirfd);
+	}
 	if (ret == 0)
 		st->st_blocks = bst.st_blocks;
 out:

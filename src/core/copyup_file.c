@@ -92,8 +92,10 @@ static int source_setup(struct cow_fs *fs, struct cow_node *node,
 	}
 	if (!fc->parent)
 		return -ENOENT;
-	fc->data_fd = cow_base_openat(&fs->base, fc->parent->dir_base, fc->name,
-				      O_RDONLY);
+	fc->data_fd = node->state == COW_META
+			      ? cow_base_data_open(fs, node)
+			      : cow_base_openat(&fs->base, fc->parent->dir_base,
+						fc->name, O_RDONLY);
 	fc->own_data_fd = fc->data_fd >= 0;
 	return fc->data_fd < 0 ? fc->data_fd : 0;
 }

@@ -187,6 +187,14 @@ static int add_upper(void *ctx, struct dirent *de)
 		return 0;
 	if (ret < 0)
 		return ret;
+	if (m->fs->store.wh_files && !strncmp(de->d_name, ".wh.", 4)) {
+		/* ".wh.NAME" hides NAME; the marker itself never shows */
+		if (!strcmp(de->d_name, COW_WH_OPAQUE) || !de->d_name[4])
+			return 0;
+		memmove(de->d_name, de->d_name + 4, strlen(de->d_name) - 3);
+		st.st_mode = S_IFCHR;
+		st.st_rdev = 0;
+	}
 	if (cow_store_is_whiteout(&st)) {
 		copy = strdup(de->d_name);
 		char **h = realloc(m->hidden,

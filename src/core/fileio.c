@@ -22,7 +22,6 @@
 static int open_backing(struct cow_fs *fs, struct cow_node *node)
 {
 	char name[NAME_MAX + 1];
-	struct cow_node *parent;
 	int dirfd;
 
 	if (node->state != COW_BASE && node->fd_upper < 0) {
@@ -47,11 +46,8 @@ static int open_backing(struct cow_fs *fs, struct cow_node *node)
 				cow_partial_open_base(fs, node->map->base_path);
 		else if (node->excluded)
 			node->fd_base = cow_x_open_rw(fs, node);
-		else if (!cow_node_name(fs, node, &parent, name))
-			return -ENOENT;
 		else
-			node->fd_base = cow_base_openat(
-				&fs->base, parent->dir_base, name, O_RDONLY);
+			node->fd_base = cow_base_data_open(fs, node);
 		if (node->fd_base < 0) {
 			int ret = node->fd_base;
 			node->fd_base = -1;

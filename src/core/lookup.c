@@ -135,6 +135,9 @@ static int resolve_upper_dir(struct cow_fs *fs, struct cow_node *dir,
 	n = cow_sys_fgetxattr(r->dir_upper, fs->store.x_opaque, redirect,
 			      sizeof(redirect));
 	r->opaque = n == 1 && redirect[0] == 'y';
+	if (!r->opaque && fs->store.wh_files)
+		r->opaque = cow_sys_fstatat(r->dir_upper, COW_WH_OPAQUE,
+					    &r->bst) == 0;
 	n = cow_sys_fgetxattr(r->dir_upper, fs->store.x_redirect, redirect,
 			      sizeof(redirect) - 1);
 	if (r->opaque)
@@ -234,6 +237,50 @@ static void load_map(struct cow_fs *fs, const char *name,
 	r->map_damaged = true;
 }
 
+/*
+ * A metacopy file renamed by kernel overlayfs: its data is the BASE file
+ * its redirect names ("/a/b" from the root, "b" beside it).
+ */
+static void meta_redirect(struct cow_fs *fs, struct cow_node *dir,
+			  const char *name, struct cow_resolved *r)
+{
+	char redirect[PATH_MAX];
+	ssize_t n =
+		cow_sys_getxattrat(dir->dir_upper, name, fs->store.x_redirect,
+				   redirect, sizeof(redirect) - 1);
+	int fd;
+
+	if (n <= 0)
+		return;
+	redirect[n] = '\0';
+	r->base_path =
+		redirect[0] == '/'
+			? strdup(redirect + 1)
+			: cow_path_join(dir->base_path ? dir->base_path : "",
+					redirect);
+	fd = r->base_path ? cow_partial_open_base(fs, r->base_path) : -1;
+	if (fd >= 0 && cow_sys_fstat(fd, &r->bst) == 0 &&
+	    S_ISREG(r->bst.st_mode))
+		r->state = COW_META;
+	cow_sys_close(fd);
+	if (r->state != COW_META) {
+		free(r->base_path);
+		r->base_path = NULL;
+	}
+}
+
+int cow_base_data_open(struct cow_fs *fs, struct cow_node *node)
+{
+	char name[NAME_MAX + 1];
+	struct cow_node *parent;
+
+	if (S_ISREG(node->type) && node->base_path)
+		return cow_partial_open_base(fs, node->base_path);
+	if (!cow_node_name(fs, node, &parent, name))
+		return -ENOENT;
+	return cow_base_openat(&fs->base, parent->dir_base, name, O_RDONLY);
+}
+
 static int resolve_upper_other(struct cow_fs *fs, struct cow_node *dir,
 			       const char *name, struct cow_resolved *r)
 {
@@ -263,10 +310,14 @@ static int resolve_upper_other(struct cow_fs *fs, struct cow_node *dir,
 		has_origin = sscanf(buf, "%llu", &origin) == 1;
 	}
 	r->state = COW_UPPER;
-	if (metacopy && dir->dir_base >= 0 &&
-	    cow_sys_fstatat(dir->dir_base, name, &r->bst) == 0 &&
-	    S_ISREG(r->bst.st_mode)) {
+	if (metacopy &&
+	    has_marker(dir->dir_upper, name, names, len, fs->store.x_redirect))
+		meta_redirect(fs, dir, name, r);
+	else if (metacopy && dir->dir_base >= 0 &&
+		 cow_sys_fstatat(dir->dir_base, name, &r->bst) == 0 &&
+		 S_ISREG(r->bst.st_mode))
 		r->state = COW_META;
+	if (r->state == COW_META) {
 		r->has_base = true;
 		r->st.st_blocks = r->bst.st_blocks;
 	}
@@ -325,6 +376,8 @@ int cow_resolve(struct cow_fs *fs, struct cow_node *dir, const char *name,
 		return -ENOTDIR;
 	if (strlen(name) > NAME_MAX)
 		return -ENAMETOOLONG;
+	if (fs->store.wh_files && !strncmp(name, ".wh.", 4))
+		return -ENOENT; /* a marker of another tool's upper */
 	if (dir->dir_upper >= 0) {
 		ret = cow_sys_fstatat(dir->dir_upper, name, &r->st);
 		if (ret == 0 && cow_store_is_whiteout(&r->st))
@@ -340,6 +393,8 @@ int cow_resolve(struct cow_fs *fs, struct cow_node *dir, const char *name,
 		}
 		if (ret != -ENOENT)
 			return ret;
+		if (cow_store_wh_hidden(&fs->store, dir->dir_upper, name))
+			return -ENOENT;
 	}
 	ret = resolve_base(fs, dir, name, r);
 	if (ret < 0)

@@ -47,6 +47,12 @@ int cow_remove_name_locked(struct cow_fs *fs, struct cow_node *dir,
  * file whose layers changed (commit, discard). */
 int cow_file_reopen_locked(struct cow_fs *fs, struct cow_node *node);
 
+/*
+ * The BASE file holding @node's data (a metacopy may name another BASE
+ * path by redirect); ns_lock held. A descriptor or -errno.
+ */
+int cow_base_data_open(struct cow_fs *fs, struct cow_node *node);
+
 /* cow_file_open with ns_lock already held (either mode). */
 int cow_file_open_locked(struct cow_fs *fs, struct cow_node *node);
 

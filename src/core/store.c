@@ -482,6 +482,7 @@ int cow_store_open(struct cow_store *s, const struct cow_store_paths *paths,
 	s->chunks_fd = -1;
 	s->fsync = true;
 	set_names(s, userxattr);
+	s->wh_files = !paths->store;
 	ret = classify(paths, &create, why, whylen);
 	if (ret == 0 && create)
 		ret = make_root(paths, why, whylen);
@@ -562,4 +563,16 @@ int cow_store_volatile(struct cow_store *s, bool want, char *why, size_t whylen)
 		why_set(why, whylen, ret, "cannot clear the volatile STORE: %s",
 			strerror(-ret));
 	return ret;
+}
+
+bool cow_store_wh_hidden(const struct cow_store *s, int dirfd, const char *name)
+{
+	char wh[NAME_MAX + 5];
+	struct stat st;
+
+	if (!s->wh_files || dirfd < 0)
+		return false;
+	if ((size_t)snprintf(wh, sizeof(wh), ".wh.%s", name) >= sizeof(wh))
+		return false;
+	return cow_sys_fstatat(dirfd, wh, &st) == 0;
 }

@@ -35,6 +35,9 @@ struct cow_store {
 	int chunks_fd; /* meta/chunks/: maps and data links, owned */
 	dev_t dev;     /* st_dev of upper/ */
 	bool fsync;    /* fdatasync copy-ups before publishing them */
+	/* an upper directory another tool may have written (overlay form):
+	 * also honour ".wh.NAME" whiteouts and ".wh..wh..opq" opaque marks */
+	bool wh_files;
 	atomic_ulong tmp_seq;
 	/* xattr names, trusted.* as root, user.* unprivileged */
 	const char *ovl_prefix; /* "trusted.overlay." */
@@ -106,6 +109,10 @@ int cow_store_publish(struct cow_store *s, const char *tmp, int dirfd,
 int cow_store_put_whiteout(struct cow_store *s, int dirfd, const char *name);
 
 bool cow_store_is_whiteout(const struct stat *st);
+/* With wh_files: @name is hidden by a ".wh.@name" file in upper @dirfd. */
+bool cow_store_wh_hidden(const struct cow_store *s, int dirfd,
+			 const char *name);
+#define COW_WH_OPAQUE ".wh..wh..opq"
 
 /* True when @attr is an xattr name cowfs reserves and hides. */
 bool cow_store_xattr_private(const struct cow_store *s, const char *attr);

@@ -18,10 +18,10 @@ struct cow_opts {
 	const char *base, *store, *mnt; /* STORE form */
 	const char *upper, *work;	/* overlay form (store == NULL) */
 	bool foreground, debug, allow_other, userxattr;
-	bool in_place; /* --in-place DIR STORE: BASE and MOUNTPOINT are DIR */
-	bool cache;			/* kernel caching on (cache=auto) */
-	bool writeback;			/* writeback cache */
-	bool fsync;			/* fdatasync copy-ups */
+	bool in_place;	/* --in-place DIR STORE: BASE and MOUNTPOINT are DIR */
+	bool cache;	/* kernel caching on (cache=auto) */
+	bool writeback; /* writeback cache */
+	bool fsync;	/* fdatasync copy-ups */
 	bool volatile_store;		/* discard everything at unmount */
 	unsigned long long store_limit; /* bytes, 0 = none */
 	unsigned char warn_pct[8];	/* warn=PERCENT thresholds */
