@@ -469,6 +469,27 @@ static int lock_store(struct cow_store *s, char *why, size_t whylen)
 	return -errno;
 }
 
+/* Whiteouts, opaque directories and redirects need xattrs on upper/. */
+static int probe_xattrs(struct cow_store *s, char *why, size_t whylen)
+{
+	char name[COW_XATTR_MAX + 8];
+	int ret;
+
+	snprintf(name, sizeof(name), "%sprobe", s->cow_prefix);
+	ret = cow_sys_fsetxattr(s->upper_fd, name, "1", 1, 0);
+	if (ret == 0) {
+		cow_sys_fremovexattr(s->upper_fd, name);
+		return 0;
+	}
+	if (ret == -ENOTSUP || ret == -EOPNOTSUPP || ret == -EPERM)
+		return why_set(why, whylen, -ENOTSUP,
+			       "STORE's filesystem does not support %s* "
+			       "extended attributes, which cowfs needs for "
+			       "its markers: use ext4, XFS, btrfs or tmpfs",
+			       s->cow_prefix);
+	return 0; /* anything else shows up with a clearer error later */
+}
+
 int cow_store_open(struct cow_store *s, const struct cow_store_paths *paths,
 		   const struct cow_base *base, bool userxattr, char *why,
 		   size_t whylen)
@@ -490,6 +511,8 @@ int cow_store_open(struct cow_store *s, const struct cow_store_paths *paths,
 		ret = open_dirs(s, paths, create, why, whylen);
 	if (ret == 0)
 		ret = lock_store(s, why, whylen);
+	if (ret == 0)
+		ret = probe_xattrs(s, why, whylen);
 	need_format = create;
 	if (ret == 0 && !create)
 		ret = check_format(s->meta_fd, base, userxattr, why, whylen);

@@ -278,7 +278,7 @@ int cow_daemon_run(struct cow_opts *o)
 	/* write() itself must see ENOSPC, not a later writeback */
 	if (o->store_limit)
 		o->writeback = false;
-	if (check_paths(o))
+	if (check_paths(o) || cow_env_check(o))
 		return 1;
 	cow_log_debug = o->debug;
 	if (!o->cache)

@@ -131,6 +131,8 @@ int cow_parse_opts(const char *list, struct cow_opts *o, char *why,
 		   size_t whylen);
 void cow_opts_free(struct cow_opts *o);
 int cow_daemon_run(struct cow_opts *o);
+/* envcheck.c: what an unprivileged mount needs; prints why not. */
+int cow_env_check(const struct cow_opts *o);
 /* Prints "cowfs: MESSAGE" on stderr; returns 1. */
 int cow_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
