@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 static void set_open_flags(struct cow_daemon *d, struct fuse_file_info *fi)
 {
@@ -118,6 +119,18 @@ out_free:
 	free(segs);
 }
 
+/*
+ * Under the writeback cache the kernel's writes are write-backs: a short
+ * count would be taken as done and the rest silently dropped, so it
+ * becomes the error that stopped it (the store filled up, mostly).
+ */
+static ssize_t short_write_error(int fd)
+{
+	struct statvfs sv;
+
+	return fstatvfs(fd, &sv) == 0 && sv.f_bavail == 0 ? -ENOSPC : -EIO;
+}
+
 void cow_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		      off_t off, struct fuse_file_info *fi)
 {
@@ -138,6 +151,8 @@ void cow_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 	out.buf[0].fd = fd;
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, bufv, 0);
+	if (n >= 0 && (size_t)n < size && d->opts.writeback)
+		n = short_write_error(fd);
 	ret = cow_file_end_write(&d->fs, node, off, n > 0 ? (size_t)n : 0,
 				 filling);
 	if (n < 0)
