@@ -7,7 +7,7 @@ DEPS       := meson ninja-build pkg-config gcc libfuse3-dev fuse3 attr \
               kmod psmisc util-linux clang-format
 
 .PHONY: all deps build check check-unit check-fs check-asan demo format \
-        format-check clean
+        format-check clean soak
 
 all: build
 
@@ -60,3 +60,15 @@ format-check: deps
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# Long randomized runs of the differential exerciser (not part of check):
+# SOAK_TIME seconds (default 3600) of random seeds, 50,000 operations each.
+soak: build
+	@end=$$(( $$(date +%s) + $${SOAK_TIME:-3600} )); \
+	while [ $$(date +%s) -lt $$end ]; do \
+		seed=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' '); \
+		echo "soak: seed $$seed"; \
+		EXERCISER_SEED=$$seed EXERCISER_OPS=$${SOAK_OPS:-50000} \
+		COWFS_BUILD=$(BUILD) tests/run-tests.sh stress/exerciser || \
+			{ echo "soak: failed with seed $$seed"; exit 1; }; \
+	done

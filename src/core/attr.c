@@ -67,6 +67,9 @@ static int file_stat(struct cow_fs *fs, struct cow_node *node, struct stat *st)
 		ret = cow_sys_fstatat(parent->dir_base, name, st);
 	else
 		ret = -ENOENT;
+	/* a partial copy's data is also linked into meta/chunks/ */
+	if (ret == 0 && node->state == COW_PARTIAL && st->st_nlink > 1)
+		st->st_nlink--;
 	if (ret < 0 || node->state != COW_META)
 		goto out;
 	if (node->fd_base >= 0) {
