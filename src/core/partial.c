@@ -327,6 +327,11 @@ int cow_partial_open_base(struct cow_fs *fs, const char *path)
 	if (slash)
 		*slash = '\0';
 	dirfd = cow_base_open_path(fs, slash ? copy : "");
+	if (dirfd >= 0 && (!strcmp(slash ? slash + 1 : copy, "..") ||
+			   !strcmp(slash ? slash + 1 : copy, "."))) {
+		cow_sys_close(dirfd);
+		dirfd = -EINVAL; /* a tampered map or redirect: stay in BASE */
+	}
 	fd = dirfd < 0 ? dirfd
 		       : cow_base_openat(&fs->base, dirfd,
 					 slash ? slash + 1 : copy, O_RDONLY);
