@@ -2,12 +2,13 @@
 # install what a fresh Debian machine lacks, build, and run.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS       := meson ninja-build pkg-config gcc libfuse3-dev fuse3 attr \
               kmod psmisc util-linux clang-format
 
-.PHONY: all deps build check check-unit check-fs check-asan demo format \
-        format-check clean soak
+.PHONY: all deps build check check-unit check-fs check-asan check-tsan demo \
+        format format-check clean soak
 
 all: build
 
@@ -44,7 +45,15 @@ check-asan: deps $(ASAN_BUILD)/build.ninja
 	meson test -C $(ASAN_BUILD) --print-errorlogs
 	COWFS_BUILD=$(ASAN_BUILD) tests/run-tests.sh
 
-check: format-check check-unit check-fs check-asan
+$(TSAN_BUILD)/build.ninja:
+	meson setup $(TSAN_BUILD) -Db_sanitize=thread -Db_lundef=false
+
+check-tsan: deps $(TSAN_BUILD)/build.ninja
+	ninja -C $(TSAN_BUILD)
+	meson test -C $(TSAN_BUILD) --print-errorlogs
+	TSAN_OPTIONS=halt_on_error=0 COWFS_BUILD=$(TSAN_BUILD) tests/run-tests.sh
+
+check: format-check check-unit check-fs check-asan check-tsan
 
 demo: build
 	demo/run-demo.sh $(BUILD)
@@ -59,7 +68,7 @@ format-check: deps
 		echo "not formatted (run make format):"; echo "$$out"; exit 1; fi
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
 
 # Long randomized runs of the differential exerciser (not part of check):
 # SOAK_TIME seconds (default 3600) of random seeds, 50,000 operations each.

@@ -251,9 +251,12 @@ int cow_chunkmap_mark(struct cow_chunkmap *m, uint64_t idx)
 		ret = -EIO;
 	if (ret < 0)
 		return ret;
-	__atomic_or_fetch(&m->bits[idx / 8], (uint8_t)(1u << (idx % 8)),
-			  __ATOMIC_RELEASE);
-	m->present++;
+	/* A writer and the completer may record the same chunk at once:
+	 * only the one that sets the bit counts it. */
+	if (!(__atomic_fetch_or(&m->bits[idx / 8], (uint8_t)(1u << (idx % 8)),
+				__ATOMIC_ACQ_REL) &
+	      (1u << (idx % 8))))
+		__atomic_add_fetch(&m->present, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -268,7 +271,7 @@ int cow_chunkmap_mark_from(struct cow_chunkmap *m, uint64_t idx)
 
 bool cow_chunkmap_complete(const struct cow_chunkmap *m)
 {
-	return m->present >= m->nchunks;
+	return __atomic_load_n(&m->present, __ATOMIC_RELAXED) >= m->nchunks;
 }
 
 int cow_chunkmap_sync(struct cow_chunkmap *m)

@@ -111,8 +111,14 @@ static int check_not_open(struct cow_manage *m, struct cow_node *dir,
 
 	if (top)
 		ret = cow_node_collect(m->fs, top, false, &set);
-	for (i = 0; i < set.count; i++)
-		open += S_ISREG(set.nodes[i]->type) && set.nodes[i]->nopen;
+	for (i = 0; i < set.count; i++) {
+		struct cow_node *n = set.nodes[i];
+		if (!S_ISREG(n->type))
+			continue;
+		pthread_rwlock_rdlock(&n->lock);
+		open += n->nopen > 0;
+		pthread_rwlock_unlock(&n->lock);
+	}
 	if (ret == 0 && open)
 		ret = cow_manage_refuse(m, -EBUSY,
 					"%s: %zu open file%s under it (open "

@@ -105,7 +105,7 @@ _daemon_alive() { [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; }
 
 _check_log() {
 	[ -f "$LOG" ] || return 0
-	if grep -Eq "ERROR: AddressSanitizer|runtime error:|LeakSanitizer|ERROR: ThreadSanitizer" "$LOG"; then
+	if grep -Eq "ERROR: AddressSanitizer|runtime error:|LeakSanitizer|ThreadSanitizer" "$LOG"; then
 		cat "$LOG" >&2
 		fail "sanitizer report in the daemon log"
 	fi
