@@ -5,10 +5,10 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS       := meson ninja-build pkg-config gcc libfuse3-dev fuse3 attr \
-              kmod psmisc util-linux clang-format
+              kmod psmisc util-linux clang-format clang libclang-rt-14-dev
 
-.PHONY: all deps build check check-unit check-fs check-asan check-tsan demo \
-        format format-check clean soak
+.PHONY: all deps build check check-unit check-fs check-asan check-tsan \
+        check-fuzz demo format format-check clean soak
 
 all: build
 
@@ -53,7 +53,11 @@ check-tsan: deps $(TSAN_BUILD)/build.ninja
 	meson test -C $(TSAN_BUILD) --print-errorlogs
 	TSAN_OPTIONS=halt_on_error=0 COWFS_BUILD=$(TSAN_BUILD) tests/run-tests.sh
 
-check: format-check check-unit check-fs check-asan check-tsan
+# libFuzzer targets for every parser of on-disk or socket input, 20 s each
+check-fuzz: build
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-20} tests/fuzz/run.sh
+
+check: format-check check-unit check-fs check-asan check-tsan check-fuzz
 
 demo: build
 	demo/run-demo.sh $(BUILD)
@@ -68,7 +72,7 @@ format-check: deps
 		echo "not formatted (run make format):"; echo "$$out"; exit 1; fi
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-fuzz
 
 # Long randomized runs of the differential exerciser (not part of check):
 # SOAK_TIME seconds (default 3600) of random seeds, 50,000 operations each.

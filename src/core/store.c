@@ -261,30 +261,39 @@ static int write_format(int meta_fd, const struct cow_base *base,
 }
 
 /* The markers' namespace must match the one the store was written with. */
-static int check_xattr_ns(const char *buf, bool userxattr, char *why,
-			  size_t whylen)
+int cow_store_parse_format(const char *text, struct cow_store_format *f,
+			   char *why, size_t whylen)
 {
-	const char *ns = strstr(buf, "\nxattr-ns ");
+	const char *ns = strstr(text, "\nxattr-ns ");
 
-	if (!ns)
-		return 0; /* written before the line existed */
-	ns += strlen("\nxattr-ns ");
-	if (!strncmp(ns, userxattr ? "user\n" : "trusted\n", userxattr ? 5 : 8))
-		return 0;
-	return why_set(why, whylen, -EPERM,
-		       "STORE keeps its markers in %s.* xattrs; mount it %s",
-		       userxattr ? "trusted" : "user",
-		       userxattr ? "as root without -o userxattr"
-				 : "with -o userxattr");
+	memset(f, 0, sizeof(*f));
+	f->version = -1;
+	snprintf(f->path, sizeof(f->path), "?");
+	if (sscanf(text,
+		   "cowfs-store %d\nbase-ino %llu\nbase-gen %llu\n"
+		   "base-path %4095[^\n]",
+		   &f->version, &f->ino, &f->gen, f->path) < 1)
+		return why_set(why, whylen, -EINVAL,
+			       "STORE has a damaged meta/format file");
+	if (f->version != COW_STORE_FORMAT)
+		return why_set(why, whylen, -EPROTO,
+			       "STORE has format version %d; this cowfs "
+			       "reads version %d",
+			       f->version, COW_STORE_FORMAT);
+	/* absent in stores written before the line existed */
+	if (ns && sscanf(ns, "\nxattr-ns %7[a-z]", f->xattr_ns) != 1)
+		return why_set(why, whylen, -EINVAL,
+			       "STORE has a damaged xattr-ns line");
+	return 0;
 }
 
 static int check_format(int meta_fd, const struct cow_base *base,
 			bool userxattr, char *why, size_t whylen)
 {
-	char buf[4096], path[PATH_MAX] = "?";
-	unsigned long long ino = 0, gen = 0;
+	struct cow_store_format f;
 	struct identity id;
-	int fd, version = -1;
+	char buf[4096];
+	int fd, ret;
 	ssize_t n;
 
 	fd = cow_sys_openat(meta_fd, "format", O_RDONLY, 0);
@@ -295,22 +304,22 @@ static int check_format(int meta_fd, const struct cow_base *base,
 	if (n < 0)
 		return (int)n;
 	buf[n] = '\0';
-	if (sscanf(buf,
-		   "cowfs-store %d\nbase-ino %llu\nbase-gen %llu\n"
-		   "base-path %4095[^\n]",
-		   &version, &ino, &gen, path) < 1)
-		return why_set(why, whylen, -EINVAL,
-			       "STORE has a damaged meta/format file");
-	if (version != COW_STORE_FORMAT)
-		return why_set(why, whylen, -EPROTO,
-			       "STORE has format version %d; this cowfs "
-			       "reads version %d",
-			       version, COW_STORE_FORMAT);
+	ret = cow_store_parse_format(buf, &f, why, whylen);
+	if (ret < 0)
+		return ret;
 	base_identity(base, &id);
-	if (ino != id.ino || gen != id.gen)
+	if (f.ino != id.ino || f.gen != id.gen)
 		return why_set(why, whylen, -EXDEV,
-			       "STORE belongs to a different BASE (%s)", path);
-	return check_xattr_ns(buf, userxattr, why, whylen);
+			       "STORE belongs to a different BASE (%s)",
+			       f.path);
+	if (f.xattr_ns[0] && strcmp(f.xattr_ns, userxattr ? "user" : "trusted"))
+		return why_set(why, whylen, -EPERM,
+			       "STORE keeps its markers in %s.* xattrs; mount "
+			       "it %s",
+			       userxattr ? "trusted" : "user",
+			       userxattr ? "as root without -o userxattr"
+					 : "with -o userxattr");
+	return 0;
 }
 
 static int open_or_make_dir(int dirfd, const char *name, bool create)

@@ -10,6 +10,7 @@
 #ifndef COW_STORE_H
 #define COW_STORE_H
 
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -88,6 +89,16 @@ int cow_store_reset(struct cow_store *s);
 #define COW_VOLATILE_MARK "volatile"
 int cow_store_volatile(struct cow_store *s, bool want, char *why,
 		       size_t whylen);
+
+/* meta/format, parsed (text NUL-terminated); -errno and @why if bad. */
+struct cow_store_format {
+	int version;
+	unsigned long long ino, gen; /* identity of the BASE root */
+	char path[PATH_MAX];	     /* BASE path when written */
+	char xattr_ns[8];	     /* "trusted", "user", or "" (old) */
+};
+int cow_store_parse_format(const char *text, struct cow_store_format *f,
+			   char *why, size_t whylen);
 
 /* A fresh name for a temporary object in work/. */
 void cow_store_tmpname(struct cow_store *s, char buf[COW_TMP_MAX]);

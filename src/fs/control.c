@@ -9,6 +9,8 @@
  */
 #include "daemon.h"
 
+#include "control_proto.h"
+
 #include "log.h"
 #include "manage.h"
 #include "sys.h"
@@ -68,18 +70,17 @@ static int run_one(struct cow_daemon *d, struct cow_manage *m, const char *op,
 static void serve_request(struct cow_daemon *d, int fd, char *req, size_t len)
 {
 	struct cow_manage m = {.fs = &d->fs, .say = send_line, .ctx = &fd};
-	const char *op = req, *flags, *p, *end = req + len;
+	struct cow_control_req r;
+	const char *p;
 	int ret = 0;
 
-	flags = memchr(op, '\0', len) ? op + strlen(op) + 1 : end;
-	if (flags >= end || (strcmp(op, "commit") && strcmp(op, "discard"))) {
+	if (cow_control_parse(req, len, &r) < 0) {
 		send_line(&fd, "error: malformed request");
 		return;
 	}
-	m.dry_run = strstr(flags, "dry-run") != NULL;
-	for (p = flags + strlen(flags) + 1; ret == 0 && p < end;
-	     p += strlen(p) + 1)
-		ret = run_one(d, &m, op, p);
+	m.dry_run = r.dry_run;
+	for (p = r.paths; ret == 0 && p < r.end; p += strlen(p) + 1)
+		ret = run_one(d, &m, r.op, p);
 	if (ret < 0)
 		cow_manage_say(&m, "error: %s",
 			       m.why[0] ? m.why : strerror(-ret));
