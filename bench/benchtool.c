@@ -7,6 +7,8 @@
  *                                      the wall time in microseconds
  *   benchtool stripe FILE CHUNK        4 KiB into every other CHUNK bytes
  *   benchtool read FILE                sequential read; prints MiB/s
+ *   benchtool randread FILE COUNT      COUNT 4 KiB preads at random offsets
+ *   benchtool mmapread FILE            reads a shared mapping; prints MiB/s
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,6 +114,53 @@ static int read_all(const char *path)
 	return 0;
 }
 
+static int rand_read(const char *path, long count)
+{
+	uint64_t x = 88172645463325252ULL;
+	char buf[4096];
+	struct stat st;
+	int fd = open(path, O_RDONLY);
+	long i;
+
+	if (fd < 0 || fstat(fd, &st) || st.st_size < 4096)
+		return die("open", path);
+	for (i = 0; i < count; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		if (pread(fd, buf, sizeof(buf),
+			  (off_t)(x % (uint64_t)(st.st_size / 4096)) * 4096) <
+		    0)
+			return die("pread", path);
+	}
+	close(fd);
+	return 0;
+}
+
+static int mmap_read(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY);
+	volatile unsigned char *p;
+	unsigned long sum = 0;
+	double t0 = now(), t1;
+	off_t off;
+
+	if (fd < 0 || fstat(fd, &st))
+		return die("open", path);
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return die("mmap", path);
+	for (off = 0; off < st.st_size; off += 4096)
+		sum += p[off];
+	t1 = now();
+	munmap((void *)p, (size_t)st.st_size);
+	close(fd);
+	printf("%.1f\n",
+	       (double)st.st_size / MIB / (t1 - t0) + (double)(sum & 0));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "fill"))
@@ -121,6 +171,10 @@ int main(int argc, char **argv)
 		return stripe(argv[2], atoll(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "read"))
 		return read_all(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "randread"))
+		return rand_read(argv[2], atol(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "mmapread"))
+		return mmap_read(argv[2]);
 	fprintf(stderr, "usage: see the head of benchtool.c\n");
 	return 2;
 }
