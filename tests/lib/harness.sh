@@ -93,6 +93,39 @@ base_hash() {
 	) | sha256sum | cut -d' ' -f1
 }
 
+# view_tree DIR: types, modes, owners, sizes, link targets and content
+# hashes of a tree, to compare two trees.
+view_tree() {
+	(
+		cd "$1" || exit 1
+		find . -printf '%P %y %m %U %G %s %l\n' | LC_ALL=C sort
+		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
+	)
+}
+
+# test_user: an unprivileged user for the case (made when missing):
+# sets TEST_USER; as_user CMD... runs a command as that user.
+test_user() {
+	TEST_USER=cowfs-perm
+	id "$TEST_USER" >/dev/null 2>&1 ||
+		useradd -M -r -s /usr/sbin/nologin "$TEST_USER" ||
+		fail "cannot create the test user"
+}
+as_user() {
+	setpriv --reuid="$(id -u "$TEST_USER")" --regid="$(id -g "$TEST_USER")" \
+		--clear-groups -- "$@"
+}
+
+# wait_mounted DIR: until a cowfs view is mounted at DIR (10 s at most).
+wait_mounted() {
+	local i
+	for i in $(seq 1 100); do
+		[ "$(findmnt -n -o FSTYPE --mountpoint "$1")" = fuse.cowfs ] && return 0
+		sleep 0.1
+	done
+	fail "no cowfs view at $1"
+}
+
 cow_base_snapshot() { BASE_SNAPSHOT=$(base_hash "$BASE"); }
 
 cow_base_check() {

@@ -6,14 +6,6 @@
 set -euo pipefail
 . "$(dirname "$0")/../../lib/harness.sh"
 
-tree() {
-	(
-		cd "$1"
-		find . -printf '%P %y %m %U %G %s %l\n' | LC_ALL=C sort
-		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
-	)
-}
-
 scenario() { # ROOT: the same changes whatever writes them
 	printf 'ONE' >"$1/f"
 	printf 'new' >"$1/dir/new"
@@ -43,11 +35,8 @@ command -v fuse-overlayfs >/dev/null ||
 check_upper() { # NAME UPPER WORK VIEW
 	"$COWFS" src "$MNT" -f -o "lowerdir=$BASE,upperdir=$2,workdir=$3" >>"$LOG" 2>&1 &
 	DAEMON_PID=$!
-	for _ in $(seq 1 100); do
-		[ "$(findmnt -n -o FSTYPE --mountpoint "$MNT")" = fuse.cowfs ] && break
-		sleep 0.1
-	done
-	expect_eq "$(tree "$MNT")" "$4" "cowfs view of the upper written by $1"
+	wait_mounted "$MNT"
+	expect_eq "$(view_tree "$MNT")" "$4" "cowfs view of the upper written by $1"
 	cow_umount
 }
 
@@ -55,7 +44,7 @@ check_upper() { # NAME UPPER WORK VIEW
 mkdir -p "$T/k/upper" "$T/k/work" "$T/k/mnt" "$T/k/cw"
 mount -t overlay overlay -o "lowerdir=$BASE,upperdir=$T/k/upper,workdir=$T/k/work,redirect_dir=on,metacopy=on" "$T/k/mnt"
 scenario "$T/k/mnt"
-kview=$(tree "$T/k/mnt")
+kview=$(view_tree "$T/k/mnt")
 umount "$T/k/mnt"
 getfattr -R -d -m 'trusted.overlay.redirect' "$T/k/upper" 2>/dev/null | grep -q redirect ||
 	fail "kernel overlayfs wrote no redirect (the case would not test them)"
@@ -65,7 +54,7 @@ check_upper "kernel overlayfs" "$T/k/upper" "$T/k/cw" "$kview"
 mkdir -p "$T/fo/upper" "$T/fo/work" "$T/fo/mnt" "$T/fo/cw"
 fuse-overlayfs -o "lowerdir=$BASE,upperdir=$T/fo/upper,workdir=$T/fo/work" "$T/fo/mnt" 2>/dev/null
 scenario "$T/fo/mnt"
-foview=$(tree "$T/fo/mnt")
+foview=$(view_tree "$T/fo/mnt")
 fusermount3 -u "$T/fo/mnt"
 check_upper fuse-overlayfs "$T/fo/upper" "$T/fo/cw" "$foview"
 
@@ -78,10 +67,7 @@ mkdir -p "$T/wh/upper/merged" "$T/wh/upper/gone" "$T/wh/cw"
 printf 'fresh' >"$T/wh/upper/gone/fresh"
 "$COWFS" src "$MNT" -f -o "lowerdir=$BASE,upperdir=$T/wh/upper,workdir=$T/wh/cw" >>"$LOG" 2>&1 &
 DAEMON_PID=$!
-for _ in $(seq 1 100); do
-	[ "$(findmnt -n -o FSTYPE --mountpoint "$MNT")" = fuse.cowfs ] && break
-	sleep 0.1
-done
+	wait_mounted "$MNT"
 expect_absent "$MNT/f"
 expect_absent "$MNT/merged/k"
 expect_absent "$MNT/.wh.f"

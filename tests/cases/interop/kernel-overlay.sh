@@ -7,15 +7,6 @@
 set -euo pipefail
 . "$(dirname "$0")/../../lib/harness.sh"
 
-# tree DIR: types, modes, owners, sizes, link targets and content hashes
-tree() {
-	(
-		cd "$1"
-		find . -printf '%P %y %m %U %G %s %l\n' | LC_ALL=C sort
-		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
-	)
-}
-
 cow_setup
 mkdir -p "$BASE/dir/sub" "$BASE/merged" "$BASE/moved/inner" "$BASE/gone/x"
 printf 'one' >"$BASE/f"
@@ -43,7 +34,7 @@ mv "$MNT/r" "$MNT/renamed"
 ln -s f "$MNT/link"
 mkfifo "$MNT/fifo"
 printf 'zz' | dd of="$MNT/big" bs=1 seek=100000 conv=notrunc status=none
-view=$(tree "$MNT")
+view=$(view_tree "$MNT")
 cow_umount
 
 # The completer was off: big is still a partial copy, which kernel
@@ -54,12 +45,12 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 expect_eq "$(getfattr --only-values -n user.cowfs.state "$MNT/big")" store "big completed"
-expect_eq "$(tree "$MNT")" "$view" "cowfs view after remount"
+expect_eq "$(view_tree "$MNT")" "$view" "cowfs view after remount"
 cow_umount
 
 mkdir -p "$T/kwork" "$T/kmnt"
 mount -t overlay overlay -o "lowerdir=$BASE,upperdir=$STORE/upper,workdir=$T/kwork,redirect_dir=on,metacopy=on" "$T/kmnt" ||
 	fail "kernel overlayfs refused the store"
-kview=$(tree "$T/kmnt")
+kview=$(view_tree "$T/kmnt")
 umount "$T/kmnt"
 expect_eq "$kview" "$view" "kernel overlayfs view of the store"

@@ -7,14 +7,6 @@
 set -euo pipefail
 . "$(dirname "$0")/../../lib/harness.sh"
 
-tree() {
-	(
-		cd "$1"
-		find . -printf '%P %y %m %U %G %s %l\n' | LC_ALL=C sort
-		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
-	)
-}
-
 cow_setup
 mkdir -p "$BASE/logs/old" "$BASE/data"
 printf 'line1\n' >"$BASE/logs/a.log"
@@ -54,7 +46,7 @@ expect_whiteout keep
 
 # BASE equals the oracle but for the store's changes (data/f, keep).
 printf 'data' >"$T/oracle/data/f"
-expect_eq "$(tree "$BASE")" "$(tree "$T/oracle")" "BASE against the oracle"
+expect_eq "$(view_tree "$BASE")" "$(view_tree "$T/oracle")" "BASE against the oracle"
 
 # Across the boundary: EXDEV for rename and link; mv falls back to a copy.
 expect_eq "$("$COWTOOL" rename plain "$MNT/logs/c.log" "$MNT/data/c.log")" "errno EXDEV" "rename across"

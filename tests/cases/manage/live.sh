@@ -6,16 +6,6 @@
 set -euo pipefail
 . "$(dirname "$0")/../../lib/harness.sh"
 
-# tree DIR: names, types, modes, owners, sizes, link targets and content
-tree() {
-	(
-		cd "$1"
-		find . -path ./lost+found -prune -o -printf '%P %y %m %U %G %s %l\n' |
-			LC_ALL=C sort
-		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
-	)
-}
-
 cow_setup
 mkdir -p "$BASE/d" "$BASE/r/sub" "$BASE/gone"
 printf 'alpha' >"$BASE/a"
@@ -44,7 +34,7 @@ printf 'deep' >"$MNT/newdir/deep/f"
 printf 'H' >"$MNT/h1"
 printf 'XRAY' >"$MNT/x"
 expect_eq "$(getfattr --only-values -n user.cowfs.state "$MNT/big")" "partial 6%" "big is partial"
-view=$(tree "$MNT")
+view=$(view_tree "$MNT")
 
 # --dry-run names what it would do and does nothing.
 out=$("$COWFS" commit --dry-run "$MNT" a newdir)
@@ -71,8 +61,8 @@ cp -a "$MNT/newdir" "$T/expect/newdir"
 out=$("$COWFS" commit "$MNT" a big e c r2 gone newdir "$MNT/x")
 grep -qx 'committed big' <<<"$out" || fail "commit output: $out"
 cp "$MNT/x" "$T/expect/x"
-expect_eq "$(tree "$BASE")" "$(tree "$T/expect")" "BASE after commit"
-expect_eq "$(tree "$MNT")" "$view" "view after commit"
+expect_eq "$(view_tree "$BASE")" "$(view_tree "$T/expect")" "BASE after commit"
+expect_eq "$(view_tree "$MNT")" "$view" "view after commit"
 for p in a big e c r2 gone newdir x; do
 	expect_no_upper "$p"
 done
@@ -116,7 +106,7 @@ expect_eq "$out" "d/none: no changes" "discard of an unchanged path"
 # Reset drops everything; errors change nothing.
 printf 'again' >"$MNT/a"
 "$COWFS" reset "$MNT" >/dev/null
-expect_eq "$(tree "$MNT")" "$(tree "$BASE")" "view after reset"
+expect_eq "$(view_tree "$MNT")" "$(view_tree "$BASE")" "view after reset"
 [ -z "$(ls -A "$STORE/upper")" ] || fail "store not empty after reset"
 printf 'z' >"$MNT/a"
 out=$("$COWFS" commit "$MNT" /etc/passwd 2>&1) && fail "path outside the view accepted"
@@ -131,12 +121,9 @@ cow_base_check
 expect_file_content "$MNT/a" z
 
 # Another user is not served: the socket is the mounting user's.
-U=cowfs-perm
-id "$U" >/dev/null 2>&1 || useradd -M -r -s /usr/sbin/nologin "$U" ||
-	fail "cannot create the test user"
+test_user
 chmod 755 "$T" "$STORE" # readable, so that the socket check is reached
-out=$(setpriv --reuid="$(id -u "$U")" --regid="$(id -g "$U")" --clear-groups -- \
-	"$COWFS" discard "$STORE" a 2>&1) && fail "another user's discard went through"
+out=$(as_user "$COWFS" discard "$STORE" a 2>&1) && fail "another user's discard went through"
 grep -q 'control socket .* belongs to another user' <<<"$out" || fail "other user: $out"
 expect_file_content "$MNT/a" z
 cow_remount

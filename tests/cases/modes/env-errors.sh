@@ -26,16 +26,14 @@ refused "does not support .*extended attributes" "$out"
 umount "$T/ramfs"
 
 # Unprivileged users.
-U=cowfs-perm
-id "$U" >/dev/null 2>&1 || useradd -M -r -s /usr/sbin/nologin "$U" ||
-	fail "cannot create the test user"
+test_user
+U=$TEST_USER
 fuse_mode=$(stat -c %a /dev/fuse)
 trap 'rc=$?; chmod "$fuse_mode" /dev/fuse; (exit $rc); _cow_exit' EXIT
 chmod 0666 /dev/fuse
 chmod 755 "$T"
 mkdir -p "$T/u/base" "$T/u/mnt"
 chown -R "$U:" "$T/u"
-as_user() { setpriv --reuid="$(id -u "$U")" --regid="$(id -g "$U")" --clear-groups -- "$@"; }
 
 out=$(as_user "$COWFS" mount "$T/u/base" "$T/u/store" "$MNT" 2>&1) && fail "mount on someone else's mount point"
 refused "belongs to uid 0" "$out"

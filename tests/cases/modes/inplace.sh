@@ -18,11 +18,7 @@ exec 7<"$BASE/etc/conf" # opened before the mount
 mount_in_place() {
 	"$COWFS" mount --in-place "$BASE" "$STORE" -f >>"$LOG" 2>&1 &
 	DAEMON_PID=$!
-	for _ in $(seq 1 100); do
-		[ "$(findmnt -n -o FSTYPE --mountpoint "$BASE")" = fuse.cowfs ] && return 0
-		sleep 0.1
-	done
-	fail "--in-place did not mount"
+	wait_mounted "$BASE"
 }
 mount_in_place
 printf 'changed' >"$BASE/etc/conf"
@@ -42,10 +38,7 @@ cow_base_check
 # The MOUNTPOINT = BASE spelling is the same mount.
 "$COWFS" mount "$BASE" "$STORE" "$BASE" -f >>"$LOG" 2>&1 &
 DAEMON_PID=$!
-for _ in $(seq 1 100); do
-	[ "$(findmnt -n -o FSTYPE --mountpoint "$BASE")" = fuse.cowfs ] && break
-	sleep 0.1
-done
+wait_mounted "$BASE"
 expect_file_content "$BASE/etc/conf" changed
 [ -d "$BASE/new" ] || fail "changes not shown again"
 cow_umount

@@ -7,19 +7,10 @@
 set -euo pipefail
 . "$(dirname "$0")/../../lib/harness.sh"
 
-tree() {
-	(
-		cd "$1"
-		find . -printf '%P %y %m %s %l\n' | LC_ALL=C sort
-		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
-	)
-}
-
 cow_setup
 [ -u "$(command -v fusermount3)" ] || fail "fusermount3 is not setuid root"
-U=cowfs-perm
-id "$U" >/dev/null 2>&1 || useradd -M -r -s /usr/sbin/nologin "$U" ||
-	fail "cannot create the test user"
+test_user
+U=$TEST_USER
 fuse_mode=$(stat -c %a /dev/fuse)
 trap 'rc=$?; chmod "$fuse_mode" /dev/fuse; (exit $rc); _cow_exit' EXIT
 chmod 0666 /dev/fuse
@@ -32,14 +23,11 @@ printf 'gone' >"$H/base/del"
 chown -R "$U:" "$H"
 BASE="$H/base" # the harness checks this BASE's hash at exit
 cow_base_snapshot
-as_user() {
-	setpriv --reuid="$(id -u "$U")" --regid="$(id -g "$U")" --clear-groups \
-		env HOME="$H" PATH=/usr/bin:/bin "$@"
-}
+as_user_env() { as_user env HOME="$H" PATH=/usr/bin:/bin "$@"; }
 
-as_user "$COWFS" mount "$H/base" "$H/store" "$H/mnt" || fail "unprivileged mount failed"
+as_user_env "$COWFS" mount "$H/base" "$H/store" "$H/mnt" || fail "unprivileged mount failed"
 MNT="$H/mnt"
-as_user sh -c "
+as_user_env sh -c "
 	printf 'ONE' >$MNT/f
 	rm $MNT/del
 	mkdir $MNT/new && printf n >$MNT/new/n
@@ -47,9 +35,9 @@ as_user sh -c "
 	ln -s f $MNT/link
 	setfattr -n user.mine -v 1 $MNT/new/n
 " || fail "the scenario failed as the user"
-utree() { as_user bash -c "$(declare -f tree); tree $1"; }
+utree() { as_user_env bash -c "$(declare -f view_tree); view_tree $1"; }
 view=$(utree "$MNT")
-as_user "$COWFS" umount "$MNT" || fail "cowfs umount as the user"
+as_user_env "$COWFS" umount "$MNT" || fail "cowfs umount as the user"
 findmnt --mountpoint "$MNT" >/dev/null && fail "still mounted"
 
 expect_eq "$(stat -c %U "$H/store/upper/f")" "$U" "store files belong to the user"
@@ -63,19 +51,19 @@ grep -qx 'xattr-ns user' "$H/store/meta/format" || fail "format does not record 
 mkdir -p "$T/kwork" "$T/kmnt"
 mount -t overlay overlay -o "userxattr,lowerdir=$H/base,upperdir=$H/store/upper,workdir=$T/kwork" "$T/kmnt" ||
 	fail "kernel overlayfs refused the unprivileged store"
-kview=$(tree "$T/kmnt")
+kview=$(view_tree "$T/kmnt")
 umount "$T/kmnt"
 expect_eq "$kview" "$view" "kernel overlayfs -o userxattr view"
 
 # A directory rename is a redirect in user.overlay.* (which cowfs follows;
 # kernel overlayfs does not follow redirects under -o userxattr).
-as_user "$COWFS" mount "$H/base" "$H/store" "$H/mnt"
+as_user_env "$COWFS" mount "$H/base" "$H/store" "$H/mnt"
 expect_eq "$(utree "$MNT")" "$view" "view after an unprivileged remount"
-expect_eq "$(as_user getfattr --only-values -n user.mine "$MNT/new/n")" 1 "user xattr"
-as_user mv "$MNT/dir" "$MNT/dir2"
-as_user "$COWFS" umount "$MNT"
+expect_eq "$(as_user_env getfattr --only-values -n user.mine "$MNT/new/n")" 1 "user xattr"
+as_user_env mv "$MNT/dir" "$MNT/dir2"
+as_user_env "$COWFS" umount "$MNT"
 getfattr -d -m - "$H/store/upper/dir2" 2>/dev/null | grep -q '^user.overlay.redirect=' ||
 	fail "redirect not in user.overlay.*"
-as_user "$COWFS" mount "$H/base" "$H/store" "$H/mnt"
-expect_eq "$(as_user cat "$MNT/dir2/sub/g")" two "renamed directory after remount"
-as_user "$COWFS" umount "$MNT"
+as_user_env "$COWFS" mount "$H/base" "$H/store" "$H/mnt"
+expect_eq "$(as_user_env cat "$MNT/dir2/sub/g")" two "renamed directory after remount"
+as_user_env "$COWFS" umount "$MNT"

@@ -6,12 +6,10 @@
 set -euo pipefail
 . "$(dirname "$0")/../../lib/harness.sh"
 
-U=cowfs-perm
-id "$U" >/dev/null 2>&1 || useradd -M -r -s /usr/sbin/nologin "$U" ||
-	fail "cannot create the test user"
+test_user
+U=$TEST_USER
 uid=$(id -u "$U")
 gid=$(id -g "$U")
-as_user() { setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"; }
 
 cow_setup
 chmod 755 "$T"
