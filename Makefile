@@ -39,6 +39,7 @@ check-unit: build
 
 check-fs: build
 	COWFS_BUILD=$(BUILD) tests/run-tests.sh
+	COWFS_BUILD=$(BUILD) tests/run-tests.sh --user core chunked
 
 check-asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)

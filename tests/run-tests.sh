@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Runs the scenario cases under tests/cases/ (discovered, not registered),
 # two at a time, each with a time limit, against real cowfs mounts.
-# Usage: tests/run-tests.sh [AREA|AREA/NAME ...]   (COWFS_BUILD=build-asan ...)
+# Usage: tests/run-tests.sh [--user] [AREA|AREA/NAME ...]
+#        (COWFS_BUILD=build-asan ...)
+# --user: the daemons run as an unprivileged user (created when missing),
+# through fusermount3, each case in a private mount namespace whose
+# /dev/fuse is usable by that user and whose /etc/fuse.conf allows
+# allow_other, so that the cases (root) can use the views.
 # Ends with "N passed, N failed"; exits non-zero if any failed or none ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +20,12 @@ fi
 if [ ! -c /dev/fuse ]; then
 	echo "tests/run-tests.sh: /dev/fuse is missing: FUSE cannot work here" >&2
 	exit 1
+fi
+
+USER_MODE=
+if [ "${1:-}" = --user ]; then
+	USER_MODE=1
+	shift
 fi
 
 cases=()
@@ -37,11 +48,24 @@ fi
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/cowfs-run.XXXXXX")
 trap 'rm -rf "$out"' EXIT
+if [ -n "$USER_MODE" ]; then
+	printf 'user_allow_other\n' >"$out/fuse.conf"
+	mknod -m 0666 "$out/fuse" c 10 229
+	export COWFS_AS_USER=1
+fi
+
 
 run_one() { # CASE INDEX
 	local c=$1 i=$2 start rc=0
 	start=$(date +%s)
-	timeout -k 10 "$LIMIT" bash "$c" >"$out/$i.log" 2>&1 || rc=$?
+	if [ -n "$USER_MODE" ]; then
+		timeout -k 10 "$LIMIT" unshare -m bash -c \
+			'mount --bind "$1/fuse.conf" /etc/fuse.conf &&
+			 mount --bind "$1/fuse" /dev/fuse && exec bash "$2"' \
+			sh "$out" "$c" >"$out/$i.log" 2>&1 || rc=$?
+	else
+		timeout -k 10 "$LIMIT" bash "$c" >"$out/$i.log" 2>&1 || rc=$?
+	fi
 	echo "$rc $(($(date +%s) - start))" >"$out/$i.rc"
 }
 

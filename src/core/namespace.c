@@ -76,6 +76,7 @@ static int make_object(struct cow_fs *fs, struct cow_node *dir,
 	if (ret < 0)
 		return ret;
 	*dfd = fd = S_ISREG(mode) || S_ISDIR(mode) ? fd : -1;
+	ret = 0;
 	/* Owner first: chown clears set-id bits that the mode then sets. */
 	if (geteuid() == 0)
 		ret = fd >= 0 ? (fchown(fd, uid, gid) ? -errno : 0)

@@ -15,6 +15,12 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
 T= BASE= STORE= MNT= LOG= DAEMON_PID= BASE_SNAPSHOT=
+# COWFS_AS_USER=1 (tests/run-tests.sh --user): the daemon runs as an
+# unprivileged user, mounted with allow_other so that the case (root) can
+# use the view; markers are then user.overlay.* (OVL below).
+AS_USER=${COWFS_AS_USER:-}
+OVL=trusted.overlay
+[ -z "$AS_USER" ] || OVL=user.overlay
 
 fail() {
 	echo "FAIL: $* (${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]})" >&2
@@ -76,9 +82,9 @@ expect_whiteout() {
 }
 
 expect_opaque() {
-	[ "$(getfattr --only-values -n trusted.overlay.opaque \
+	[ "$(getfattr --only-values -n "$OVL.opaque" \
 		"$STORE/upper/$1" 2>/dev/null)" = y ] ||
-		fail "$1 is not an opaque directory in the store"
+		fail "$1 is not an opaque directory in the store ($(getfattr -d -m - "$STORE/upper/$1" 2>&1 | tr "\n" " "))"
 }
 
 # base_hash DIR: data and metadata of every entry (not atime), xattrs too.
@@ -147,7 +153,14 @@ _check_log() {
 cow_mount() { # [extra cowfs mount arguments]
 	[ -c /dev/fuse ] || fail "/dev/fuse is missing: FUSE cannot work here"
 	[ -x "$COWFS" ] || fail "$COWFS is not built"
-	"$COWFS" mount "$BASE" "$STORE" "$MNT" -f "$@" >>"$LOG" 2>&1 &
+	if [ -n "$AS_USER" ]; then
+		chown "$TEST_USER:" "$MNT" "$T"
+		[ -e "$STORE" ] || { mkdir "$STORE" && chown "$TEST_USER:" "$STORE"; }
+		as_user "$COWFS" mount "$BASE" "$STORE" "$MNT" -f -o allow_other \
+			"$@" >>"$LOG" 2>&1 &
+	else
+		"$COWFS" mount "$BASE" "$STORE" "$MNT" -f "$@" >>"$LOG" 2>&1 &
+	fi
 	DAEMON_PID=$!
 	local i
 	for i in $(seq 1 100); do
@@ -219,5 +232,9 @@ cow_setup() {
 	LOG="$T/daemon.log"
 	mkdir -p "$BASE" "$MNT"
 	: >"$LOG"
+	if [ -n "$AS_USER" ]; then
+		test_user
+		chmod 755 "$T"
+	fi
 	trap _cow_exit EXIT
 }

@@ -21,7 +21,7 @@ expect_eq "$(getfattr --only-values -n user.cowfs.state "$MNT/f")" base "state"
 chmod 600 "$MNT/f"
 expect_eq "$(stat -c %a "$MNT/f")" 600 "mode in the view"
 expect_eq "$(stat -c %b "$(upper_path f)")" 0 "metadata copy holds no data"
-getfattr -n trusted.overlay.metacopy "$(upper_path f)" >/dev/null 2>&1 ||
+getfattr -n "$OVL.metacopy" "$(upper_path f)" >/dev/null 2>&1 ||
 	fail "no metacopy marker"
 expect_eq "$(cat "$MNT/f")" "base data" "data still from BASE"
 touch -d '2020-02-02 02:02:02' "$MNT/g"

@@ -32,7 +32,7 @@ expect_eq "$("$COWTOOL" rename exchange "$MNT/s2" "$MNT/nothing")" "errno ENOENT
 mv "$MNT/bdir" "$MNT/moved"
 expect_absent "$MNT/bdir"
 expect_file_content "$MNT/moved/inner/x" in
-[ "$(getfattr --only-values -n trusted.overlay.redirect "$(upper_path moved)")" = /bdir ] ||
+[ "$(getfattr --only-values -n "$OVL.redirect" "$(upper_path moved)")" = /bdir ] ||
 	fail "no redirect on the renamed BASE directory"
 echo new >"$MNT/mdir/new"
 mv "$MNT/mdir" "$MNT/target/mdir2"

@@ -28,6 +28,7 @@ as_user_env() { as_user env HOME="$H" PATH=/usr/bin:/bin "$@"; }
 as_user_env "$COWFS" mount "$H/base" "$H/store" "$H/mnt" || fail "unprivileged mount failed"
 MNT="$H/mnt"
 as_user_env sh -c "
+	umask 022
 	printf 'ONE' >$MNT/f
 	rm $MNT/del
 	mkdir $MNT/new && printf n >$MNT/new/n
@@ -36,6 +37,8 @@ as_user_env sh -c "
 	setfattr -n user.mine -v 1 $MNT/new/n
 " || fail "the scenario failed as the user"
 utree() { as_user_env bash -c "$(declare -f view_tree); view_tree $1"; }
+expect_eq "$(as_user_env stat -c %a "$MNT/new" "$MNT/new/n")" "755
+644" "modes of new objects (umask 022)"
 view=$(utree "$MNT")
 as_user_env "$COWFS" umount "$MNT" || fail "cowfs umount as the user"
 findmnt --mountpoint "$MNT" >/dev/null && fail "still mounted"
