@@ -50,3 +50,11 @@ out=$(unshare -m sh -c 'mount --bind /dev/null /usr/bin/fusermount3 && exec setp
 	sh "$(id -u "$U")" "$(id -g "$U")" "$COWFS" "$T/u" 2>&1) && fail "mount without fusermount3"
 refused "fusermount3" "$out"
 expect_absent "$T/u/store"
+
+# ... and with no fusermount3 at all: /usr/bin emptied in the namespace
+# (setpriv is copied out first; cowfs' libraries live in /usr/lib).
+cp "$(command -v setpriv)" "$T/setpriv"
+out=$(unshare -m /bin/bash -c 'mount -t tmpfs none /usr/bin && exec "$1" --reuid="$2" --regid="$3" --clear-groups -- "$4" mount "$5/base" "$5/store" "$5/mnt"' \
+	sh "$T/setpriv" "$(id -u "$U")" "$(id -g "$U")" "$COWFS" "$T/u" 2>&1) && fail "mount with no fusermount3"
+refused "fusermount3 is not installed" "$out"
+expect_absent "$T/u/store"
