@@ -1,64 +1,80 @@
 #!/usr/bin/env bash
-# cowfs benchmark: the same workloads, in one run, on native ext4, kernel
-# overlayfs, fuse-overlayfs, unionfs-fuse and cowfs, over one generated
-# BASE tree; prints medians with ratios to native and to kernel overlayfs
-# and writes a TSV. Runs as root (mounts, drops caches).
+# cowfs benchmark (issue 5): the same workloads, in one run, on native ext4,
+# kernel overlayfs, fuse-overlayfs, unionfs-fuse and cowfs, over one
+# generated BASE tree; prints medians with ratios to native and to kernel
+# overlayfs, checks the issue's targets, and writes a TSV. Runs as root
+# (mounts, drops caches). See docs/performance.md.
 #
-# Usage: bench/run.sh [-n RUNS] [-w WORKDIR] [-t "TOOL..."] [-q]
-#   -n  runs per workload (default 3; the median is reported)
+# Usage: bench/run.sh [-n RUNS] [-w WORKDIR] [-t "TOOL..."] [-W "WORKLOAD..."] [-q]
+#   -n  runs per workload and tool (default 3); the median is reported
 #   -w  work directory (default /var/tmp/cowfs-bench-run); the BASE tree
-#       is generated there once and kept
+#       is generated there once and kept while its sizes do not change
 #   -t  tools (default "native overlayfs fuse-overlayfs unionfs cowfs")
-#   -q  quick: a smaller tree (256 MiB file, 10,000 small files)
-#   -W  only these workloads (names as printed)
-# Sizes: BIG_MIB (1024), SMALL_DIRS (2000) x SMALL_PER_DIR (25).
-set -euo pipefail
+#   -W  only these workloads (names as printed in the table)
+#   -q  quick: 256 MiB file, 10,000 small files, 20,000 touched files
+# Sizes (environment): BIG_MIB=1024 SMALL_DIRS=800 SMALL_PER_DIR=25
+#   TOUCH_FILES=100000; COWFS=path of the binary (default: COWFS_BUILD,
+#   build-bench, built with meson and ninja when missing).
+set -eEuo pipefail
 cd "$(dirname "$0")/.."
-RUNS=3 WORK=/var/tmp/cowfs-bench-run
+RUNS=3 WORK=/var/tmp/cowfs-bench-run ONLY=
 TOOLS="native overlayfs fuse-overlayfs unionfs cowfs"
-BIG_MIB=${BIG_MIB:-1024} SMALL_DIRS=${SMALL_DIRS:-2000} SMALL_PER_DIR=${SMALL_PER_DIR:-25}
-ONLY=
-while getopts n:w:t:qW: o; do
+BIG_MIB=${BIG_MIB:-1024} SMALL_DIRS=${SMALL_DIRS:-800}
+SMALL_PER_DIR=${SMALL_PER_DIR:-25} TOUCH_FILES=${TOUCH_FILES:-100000}
+while getopts n:w:t:W:q o; do
 	case $o in
 	n) RUNS=$OPTARG ;;
 	w) WORK=$OPTARG ;;
 	t) TOOLS=$OPTARG ;;
-	q) BIG_MIB=256 SMALL_DIRS=400 ;;
 	W) ONLY=$OPTARG ;;
-	*) sed -n '2,15p' "$0" >&2; exit 2 ;;
+	q) BIG_MIB=256 SMALL_DIRS=400 TOUCH_FILES=20000 ;;
+	*) sed -n '8,18p' "$0" >&2; exit 2 ;;
 	esac
 done
-[ "$(id -u)" = 0 ] || { echo "bench/run.sh: run as root" >&2; exit 1; }
-COWFS=${COWFS:-$PWD/build/cowfs}
-[ -x "$COWFS" ] || make build >/dev/null
+fail() { echo "bench/run.sh: $*" >&2; exit 1; }
+trap 'echo "bench/run.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
+[ "$(id -u)" = 0 ] || fail "run as root"
+[ $((TOUCH_FILES % 100)) = 0 ] || fail "TOUCH_FILES must be a multiple of 100"
+
+BUILD=${COWFS_BUILD:-build-bench}
+if [ -z "${COWFS:-}" ]; then
+	COWFS=$PWD/$BUILD/cowfs
+	[ -d "$BUILD" ] || meson setup "$BUILD" >/dev/null
+	ninja -C "$BUILD" >/dev/null
+fi
+[ -x "$COWFS" ] || fail "no cowfs binary at $COWFS"
 for p in fuse-overlayfs unionfs-fuse git meson ninja-build bc; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null
 done
+
 mkdir -p "$WORK"
 TOOL="$WORK/benchtool"
-cc -O2 -Wall -Werror -o "$TOOL" bench/benchtool.c
-B="$WORK/base" N="$WORK/native" V="$WORK/view" U="$WORK/upper" K="$WORK/kwork" S="$WORK/store"
-STAMP="$WORK/.tree-$BIG_MIB-$SMALL_DIRS-$SMALL_PER_DIR"
+cc -O2 -Wall -Wextra -Werror -o "$TOOL" bench/benchtool.c
+B="$WORK/base" N="$WORK/native" V="$WORK/view" U="$WORK/upper"
+K="$WORK/kwork" S="$WORK/store" LOG="$WORK/mount.log"
+STAMP="$WORK/.tree-$BIG_MIB-$SMALL_DIRS-$SMALL_PER_DIR-$TOUCH_FILES"
+APP_DIRS=50 APP_PER_DIR=100 REN=2000
 
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc; }
 
+# The BASE tree: big (one large file), small/ (read and stat), app/ (5,000
+# files to append to), ren/ (4,000 files to rename and unlink), many/
+# (empty files touched for the daemon's footprint), src/ (a git repository
+# of cowfs' sources at HEAD, built in the view) and src.tar.
 make_tree() { # DIR
-	local d i j
-	mkdir -p "$1/small" "$1/ren" "$1/src"
+	mkdir -p "$1/small" "$1/app" "$1/ren" "$1/many" "$1/src"
 	"$TOOL" fill "$1/big" "$BIG_MIB"
-	for i in $(seq -w 0 $((SMALL_DIRS - 1))); do
-		mkdir "$1/small/d$i"
-		for j in $(seq -w 0 $((SMALL_PER_DIR - 1))); do
-			head -c $((1024 + (10#$j * 277) % 7000)) /dev/urandom >"$1/small/d$i/f$j"
-		done
-	done
-	for i in $(seq -w 0 3999); do printf 'r%s' "$i" >"$1/ren/f$i"; done
-	git ls-files -z | xargs -0 cp --parents -t "$1/src"
+	"$TOOL" mkfiles "$1/small" "$SMALL_DIRS" "$SMALL_PER_DIR" 1024 8191
+	"$TOOL" mkfiles "$1/app" "$APP_DIRS" "$APP_PER_DIR" 100 4000
+	"$TOOL" mkfiles "$1/ren" 1 $((2 * REN)) 10 100
+	"$TOOL" mkfiles "$1/many" 100 $((TOUCH_FILES / 100)) 0 0
+	git archive --format=tar HEAD | tar -x -C "$1/src"
 	tar -C "$1" -cf "$1/src.tar" src
-	(cd "$1/src" && git init -q && git add -A && git -c user.name=b -c user.email=b@b commit -qm base)
+	(cd "$1/src" && git init -q && git add -A &&
+		git -c user.name=bench -c user.email=bench@localhost commit -qm base)
 }
 
 if [ ! -e "$STAMP" ]; then
@@ -69,110 +85,234 @@ if [ ! -e "$STAMP" ]; then
 	touch "$STAMP"
 fi
 
-mount_tool() { # TOOL: the view of BASE at $V
+CUR= # the tool whose view is mounted at $V
+mount_tool() { # TOOL: the view of BASE at $V, on a fresh upper/store
 	rm -rf "$U" "$K" "$S"
 	mkdir -p "$V" "$U" "$K"
 	case $1 in
-	native) ;;
+	native) return ;;
 	overlayfs) mount -t overlay overlay -o "lowerdir=$B,upperdir=$U,workdir=$K" "$V" ;;
-	fuse-overlayfs) fuse-overlayfs -o "lowerdir=$B,upperdir=$U,workdir=$K" "$V" 2>/dev/null ;;
-	unionfs) unionfs -o cow,use_ino,suid,dev,nonempty "$U=RW:$B=RO" "$V" ;;
-	cowfs) "$COWFS" mount "$B" "$S" "$V" ;;
+	fuse-overlayfs) fuse-overlayfs -o "lowerdir=$B,upperdir=$U,workdir=$K" "$V" 2>"$LOG" ;;
+	unionfs) unionfs -o cow,use_ino,suid,dev "$U=RW:$B=RO" "$V" 2>"$LOG" ;;
+	cowfs) "$COWFS" mount "$B" "$S" "$V" 2>"$LOG" ;;
+	*) fail "unknown tool $1" ;;
 	esac
+	CUR=$1
+	mountpoint -q "$V" || fail "$1 did not mount: $(cat "$LOG")"
 }
 
-umount_tool() { # TOOL
-	case $1 in
-	native) cp -a "$B/ren/." "$N/ren/" ; rm -rf "$N/created" "$N/tarx" "$N/src/builddir" ;;
+umount_view() {
+	[ -n "$CUR" ] || return 0
+	case $CUR in
 	cowfs) "$COWFS" umount "$V" ;;
 	overlayfs) umount "$V" ;;
 	*) fusermount3 -u "$V" ;;
 	esac
+	CUR=
 }
 
-root_of() { [ "$1" = native ] && echo "$N" || echo "$V"; }
+cleanup() {
+	if [ -n "$CUR" ] && mountpoint -q "$V"; then
+		umount_view || umount -l "$V" || true
+	fi
+	rm -rf "$U" "$K" "$S"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-# Workloads: each prints one number (seconds, or MiB/s for *_mibs).
-w_seq_cold_mibs() { drop; "$TOOL" read "$1/big"; }
-w_seq_warm_mibs() { cat "$1/big" >/dev/null; "$TOOL" read "$1/big"; }
-w_rand_cold() { drop; local t; t=$(now); "$TOOL" randread "$1/big" 4000; since "$t"; }
-w_rand_warm() { local t; cat "$1/big" >/dev/null; t=$(now); "$TOOL" randread "$1/big" 20000; since "$t"; }
-w_mmap_mibs() { drop; "$TOOL" mmapread "$1/big"; }
-w_first_write_us() { "$TOOL" write "$1/big" $(( (RANDOM * 32768 + RANDOM) % (BIG_MIB * 256) * 4096 )); }
-w_stat_cold() { drop; local t; t=$(now); find "$1/small" -printf '%s\n' >/dev/null; since "$t"; }
-w_stat_warm() { local t; find "$1/small" >/dev/null; t=$(now); find "$1/small" -printf '%s\n' >/dev/null; since "$t"; }
-w_read_small_cold() { drop; local t; t=$(now); find "$1/small" -type f -exec cat {} + >/dev/null; since "$t"; }
+# The native copy is put back after each workload that changed it.
+reset_native() { # WORKLOAD
+	case $1 in
+	create_10k) rm -rf "$N/created" ;;
+	tar_extract) rm -rf "$N/tarx" ;;
+	build) rm -rf "$N/src/builddir" ;;
+	append_5k) rm -rf "$N/app" && cp -a "$B/app" "$N/app" ;;
+	rename_unlink_4k) rm -rf "$N/ren" && cp -a "$B/ren" "$N/ren" ;;
+	esac
+}
+
+store_kib() { # TOOL: KiB allocated in its upper directory or store
+	case $1 in
+	native) echo 0 ;;
+	cowfs) du -sk "$S" | cut -f1 ;;
+	*) du -sk "$U" | cut -f1 ;;
+	esac
+}
+
+# Workloads: each prints its figures on one line (seconds unless the name
+# says MiB/s, microseconds or KiB). $1 is the root of the view, $2 the tool.
+w_seq_cold() { drop; "$TOOL" read "$1/big"; }
+w_seq_warm() { cat "$1/big" >/dev/null; "$TOOL" read "$1/big"; }
+w_rand_cold() { drop; "$TOOL" randread "$1/big" 4000; }
+w_rand_warm() { cat "$1/big" >/dev/null; "$TOOL" randread "$1/big" 100000; }
+w_mmap_cold() { drop; "$TOOL" mmapread "$1/big"; }
+# warm for a mapping: the pages are cached and have been mapped once
+w_mmap_warm() { cat "$1/big" >/dev/null; "$TOOL" mmapread "$1/big" >/dev/null; "$TOOL" mmapread "$1/big"; }
+w_first_write() {
+	local before us off=$(((RANDOM * 32768 + RANDOM) % (BIG_MIB * 256) * 4096))
+	cat "$1/big" >/dev/null # warm, as for an application using the file
+	before=$(store_kib "$2")
+	us=$("$TOOL" write "$1/big" "$off")
+	sync
+	echo "$us $(($(store_kib "$2") - before))"
+}
+w_stat_cold() { local t; drop; t=$(now); find "$1/small" -printf '%s\n' >/dev/null; since "$t"; }
+w_stat_warm() { local t; find "$1/small" -printf '%s\n' >/dev/null; t=$(now); find "$1/small" -printf '%s\n' >/dev/null; since "$t"; }
+w_read_small_cold() { local t; drop; t=$(now); find "$1/small" -type f -exec cat {} + >/dev/null; since "$t"; }
 w_create_10k() {
-	local t i; t=$(now); mkdir -p "$1/created"
-	for i in $(seq 1 100); do mkdir "$1/created/d$i" && (cd "$1/created/d$i" && touch $(seq -f 'n%g' 1 100)); done
-	sync; since "$t"
+	local t; t=$(now); mkdir "$1/created"
+	"$TOOL" mkfiles "$1/created" 100 100 1024 1024; sync; since "$t"
 }
-w_append_5k() {
-	local t; t=$(now)
-	find "$1/small" -type f >"$WORK/files"
-	head -n 5000 "$WORK/files" | while read -r f; do echo x >>"$f"; done
-	sync; since "$t"
-}
-w_rename_unlink_4k() {
-	local t i; t=$(now)
-	for i in $(seq -w 0 1999); do mv "$1/ren/f$i" "$1/ren/g$i"; done
-	for i in $(seq -w 2000 3999); do rm "$1/ren/f$i"; done
-	sync; since "$t"
-}
-w_git_status() { local t; drop; t=$(now); git -C "$1/src" status --porcelain >/dev/null; since "$t"; }
-w_tar_extract() { local t; t=$(now); mkdir -p "$1/tarx" && tar -C "$1/tarx" -xf "$1/src.tar"; sync; since "$t"; }
+w_append_5k() { local t; t=$(now); "$TOOL" append "$1/app" "$APP_DIRS" "$APP_PER_DIR"; sync; since "$t"; }
+w_rename_unlink_4k() { local t; t=$(now); "$TOOL" renunlink "$1/ren/d0000" "$REN"; sync; since "$t"; }
+w_git_status_cold() { local t; drop; t=$(now); git -C "$1/src" status --porcelain >/dev/null; since "$t"; }
+w_git_status_warm() { local t; git -C "$1/src" status >/dev/null; t=$(now); git -C "$1/src" status --porcelain >/dev/null; since "$t"; }
+w_tar_extract() { local t; t=$(now); mkdir "$1/tarx"; tar -C "$1/tarx" -xf "$1/src.tar"; sync; since "$t"; }
 w_build() {
 	local t; t=$(now)
 	(cd "$1/src" && meson setup builddir >/dev/null && ninja -C builddir >/dev/null)
 	since "$t"
 }
 
-WORKLOADS="seq_cold_mibs seq_warm_mibs rand_cold rand_warm mmap_mibs first_write_us
-stat_cold stat_warm read_small_cold create_10k append_5k rename_unlink_4k git_status
-tar_extract build"
+WORKLOADS="seq_cold seq_warm rand_cold rand_warm mmap_cold mmap_warm first_write
+stat_cold stat_warm read_small_cold create_10k append_5k rename_unlink_4k
+git_status_cold git_status_warm tar_extract build"
 [ -z "$ONLY" ] || WORKLOADS=$ONLY
+declare -A UNIT=([seq_cold]=MiB/s [seq_warm]=MiB/s [mmap_cold]=MiB/s
+	[mmap_warm]=MiB/s [first_write]=us [first_write_kib]=KiB)
+# The figures of a workload: first_write prints its latency and its growth.
+figures() { [ "$1" = first_write ] && echo "first_write first_write_kib" || echo "$1"; }
 
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 TSV="$WORK/results.tsv"
-printf 'workload\ttool\tmedian\truns\n' >"$TSV"
+printf 'workload\ttool\tunit\tmedian\truns\tvalues\n' >"$TSV"
 declare -A RES
-trap 'for t in $TOOLS; do mountpoint -q "$V" && umount_tool "$t" 2>/dev/null; done; true' EXIT
+start=$(now)
 for w in $WORKLOADS; do
+	declare -F "w_$w" >/dev/null || fail "unknown workload $w"
 	for tool in $TOOLS; do
 		: >"$WORK/runs"
 		for _ in $(seq 1 "$RUNS"); do
 			mount_tool "$tool"
-			"w_$w" "$(root_of "$tool")" >>"$WORK/runs"
-			umount_tool "$tool"
+			root=$V
+			[ "$tool" = native ] && root=$N
+			"w_$w" "$root" "$tool" >>"$WORK/runs"
+			umount_view
+			[ "$tool" != native ] || reset_native "$w"
 		done
-		RES[$w.$tool]=$(median <"$WORK/runs")
-		printf '%s\t%s\t%s\t%s\n' "$w" "$tool" "${RES[$w.$tool]}" "$RUNS" >>"$TSV"
+		col=1
+		for f in $(figures "$w"); do
+			RES[$f.$tool]=$(cut -d' ' -f$col "$WORK/runs" | median)
+			printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$f" "$tool" "${UNIT[$f]:-s}" \
+				"${RES[$f.$tool]}" "$RUNS" "$(cut -d' ' -f$col "$WORK/runs" | paste -sd,)" >>"$TSV"
+			col=$((col + 1))
+		done
 	done
-	echo "done: $w" >&2
+	printf 'done: %-18s (%.0f s so far)\n' "$w" "$(since "$start")" >&2
 done
 
-# Daemon memory and descriptors after touching every small file 2x over.
-mount_tool cowfs
-find "$V/small" -type f -exec stat -c %s {} + >/dev/null
-find "$V/small" -type f -exec cat {} + >/dev/null
-pid=$(pgrep -f "cowfs mount $B $S $V" | head -n1)
-rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
-fds=$(ls "/proc/$pid/fd" | wc -l)
-umount_tool cowfs
+# Daemon footprint: RSS and descriptors of each FUSE daemon after a stat of
+# 10% and then all of many/ (TOUCH_FILES files in 100 directories).
+daemon_pid() {
+	case $1 in
+	cowfs) pgrep -f -- "cowfs mount $B $S $V" ;;
+	fuse-overlayfs) pgrep -f -- "fuse-overlayfs .*$V" ;;
+	unionfs) pgrep -f -- "unionfs .*$V" ;;
+	esac | head -n1
+}
+footprint() { # PID: "RSS_KIB FDS"
+	echo "$(awk '/VmRSS/ {print $2}' "/proc/$1/status") $(ls "/proc/$1/fd" | wc -l)"
+}
+FOOT=
+for tool in $TOOLS; do
+	case $tool in native | overlayfs) continue ;; esac
+	mount_tool "$tool"
+	pid=$(daemon_pid "$tool")
+	[ -n "$pid" ] || fail "no daemon found for $tool"
+	read -r rss0 fd0 <<<"$(footprint "$pid")"
+	find "$V/many/d000"? -printf '%s\n' >/dev/null
+	read -r rss1 fd1 <<<"$(footprint "$pid")"
+	find "$V/many" -printf '%s\n' >/dev/null
+	read -r rss2 fd2 <<<"$(footprint "$pid")"
+	umount_view
+	per=$(((rss2 - rss0) * 1024 / TOUCH_FILES))
+	FOOT+=$(printf '%-15s RSS %6s -> %6s -> %6s KiB (%4s bytes per file), descriptors %4s -> %4s -> %4s' \
+		"$tool" "$rss0" "$rss1" "$rss2" "$per" "$fd0" "$fd1" "$fd2")$'\n'
+	printf 'daemon_rss_kib\t%s\tKiB\t%s\t1\t%s,%s,%s\n' "$tool" "$rss2" "$rss0" "$rss1" "$rss2" >>"$TSV"
+	printf 'daemon_fds\t%s\tfds\t%s\t1\t%s,%s,%s\n' "$tool" "$fd2" "$fd0" "$fd1" "$fd2" >>"$TSV"
+	printf 'daemon_bytes_per_file\t%s\tbytes\t%s\t1\t%s\n' "$tool" "$per" "$per" >>"$TSV"
+	RES[per.$tool]=$per RES[fd1.$tool]=$fd1 RES[fd2.$tool]=$fd2
+done
 
-ratio() { awk -v a="$1" -v b="$2" -v inv="$3" 'BEGIN { if (b == 0 || a == 0) print "-"; else printf "%.2f", inv ? b / a : a / b }'; }
-printf '\n%-18s' workload
-for tool in $TOOLS; do printf ' %14s' "$tool"; done
-printf ' %10s %10s\n' "cowfs/nat" "cowfs/ovl"
+# ratio A B: A's cost over B's (for MiB/s figures, B's throughput over A's),
+# so that above 1 always means A is slower.
+ratio() {
+	local inv=0
+	[ "${UNIT[$3]:-s}" = MiB/s ] && inv=1
+	awk -v a="$1" -v b="$2" -v inv=$inv 'BEGIN {
+		if (a == "" || b == "" || a == 0 || b == 0) print "-";
+		else printf "%.2f", inv ? b / a : a / b }'
+}
+r() { ratio "${RES[$2.$1]:-}" "${RES[$2.$3]:-}" "$2"; } # TOOL FIGURE OTHER
+
+echo
+printf '%-16s %6s' workload unit
+for tool in $TOOLS; do printf ' %9.9s' "$tool"; done
+printf ' %9s %9s\n' cow/nat cow/ovl
 for w in $WORKLOADS; do
-	inv=0; case $w in *_mibs) inv=1 ;; esac # throughput: higher is better
-	printf '%-18s' "$w"
-	for tool in $TOOLS; do printf ' %14s' "${RES[$w.$tool]}"; done
-	printf ' %10s %10s\n' "$(ratio "${RES[$w.cowfs]:-0}" "${RES[$w.native]:-0}" $inv)" \
-		"$(ratio "${RES[$w.cowfs]:-0}" "${RES[$w.overlayfs]:-0}" $inv)"
+	for f in $(figures "$w"); do
+		printf '%-16s %6s' "$f" "${UNIT[$f]:-s}"
+		for tool in $TOOLS; do
+			printf ' %9s' "$(awk -v v="${RES[$f.$tool]}" 'BEGIN {
+				if (v >= 100) printf "%.0f", v; else if (v >= 1) printf "%.2f", v;
+				else printf "%.3f", v }')"
+		done
+		printf ' %9s %9s\n' "$(r cowfs "$f" native)" "$(r cowfs "$f" overlayfs)"
+	done
 done
-echo "(seconds, or MiB/s for *_mibs, microseconds for first_write_us; ratios are"
-echo " cowfs's time over the other's, or the other's throughput over cowfs's)"
-echo "cowfs daemon after touching $((SMALL_DIRS * SMALL_PER_DIR)) files: RSS ${rss} KiB, ${fds} descriptors"
-printf 'daemon_rss_kib\tcowfs\t%s\t1\ndaemon_fds\tcowfs\t%s\t1\n' "$rss" "$fds" >>"$TSV"
-echo "TSV: $TSV"
+echo "medians of $RUNS runs; ratios are cowfs's cost over the other's (time, or"
+echo "the other's throughput over cowfs's): below 1 means cowfs is faster."
+echo "sizes: big file $BIG_MIB MiB, $((SMALL_DIRS * SMALL_PER_DIR)) small files in $SMALL_DIRS directories"
+echo
+echo "daemon footprint after a stat of 0, $((TOUCH_FILES / 10)) and $TOUCH_FILES files:"
+printf '%s' "$FOOT"
+
+# The issue-5 targets, checked on this run's medians.
+verdict() { # LABEL AWK-CONDITION VALUES...
+	local label=$1 cond=$2
+	shift 2
+	if [[ " $* " == *" - "* ]]; then
+		printf '  %-58s %s\n' "$label" "n/a"
+	elif awk -v a="${1:-}" -v b="${2:-}" -v c="${3:-}" "BEGIN {exit !($cond)}"; then
+		printf '  %-58s met\n' "$label"
+	else
+		printf '  %-58s NOT MET\n' "$label"
+	fi
+}
+echo
+echo "targets (issue 5):"
+for w in $WORKLOADS; do
+	for f in $(figures "$w"); do
+		[ "$f" != first_write_kib ] || continue
+		verdict "$f: at least as fast as fuse-overlayfs$(
+			[ "$(r fuse-overlayfs "$f" native)" != - ] &&
+				awk -v x="$(r fuse-overlayfs "$f" native)" 'BEGIN {exit !(x > 2)}' &&
+				echo ', 2x faster')" \
+			'(a <= 1) && (b <= 2 || a <= 0.5)' \
+			"$(r cowfs "$f" fuse-overlayfs)" "$(r fuse-overlayfs "$f" native)"
+	done
+done
+for f in seq_warm rand_warm mmap_warm stat_warm; do
+	verdict "$f: within 1.15x of native" 'a <= 1.15' "$(r cowfs "$f" native)"
+done
+for f in read_small_cold create_10k stat_cold; do
+	verdict "$f: within 1.5x of native" 'a <= 1.5' "$(r cowfs "$f" native)"
+done
+for f in append_5k rename_unlink_4k; do
+	verdict "$f: at most overlayfs' ratio to native" 'a <= b' \
+		"$(r cowfs "$f" native)" "$(r overlayfs "$f" native)"
+done
+verdict "daemon: under 1 KiB per touched file" 'a < 1024' "${RES[per.cowfs]:--}"
+verdict "daemon: descriptors bounded (10x the files, < 1.5x the fds)" \
+	'b < 1.5 * a + 16' "${RES[fd1.cowfs]:--}" "${RES[fd2.cowfs]:--}"
+echo "TSV: $TSV ($(since "$start" | cut -d. -f1) s)"
