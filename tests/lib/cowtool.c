@@ -15,6 +15,19 @@
  *                                   bytes as seen by each ("map=.. read=..")
  *   cowtool dirscan DIR             readdir while the directory changes:
  *                                   old entries once each, no duplicates
+ *   cowtool opsbase DIR             fills DIR with the files "ops" works on
+ *   cowtool ops DIR FIRST LAST [JOURNAL|nosync]
+ *                                   runs the numbered operations FIRST..LAST
+ *                                   (LAST 0: until one fails) on DIR, each a
+ *                                   function of its number only, appending
+ *                                   each number to JOURNAL once it returned
+ *                                   (nosync: no journal, and no fsync)
+ *   cowtool killon DIR PID MAXUS [SKIP]
+ *                                   prints "ready", waits (10 s at most)
+ *                                   for a name to appear in DIR (past SKIP
+ *                                   others), then after
+ *                                   0..MAXUS microseconds SIGKILLs PID;
+ *                                   prints the name, or "timeout"
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,9 +38,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #define die(...)                                                               \
@@ -365,6 +381,347 @@ static int cmd_dirscan(char **a)
 	return 0;
 }
 
+/*
+ * Numbered operations for the crash cases: operation N does the same on any
+ * tree in the same state, so a view can be compared with a plain copy of
+ * BASE that ran the same numbers. Each changes the tree by one system call
+ * (a write stays within one page), so a crash leaves it before or after.
+ */
+enum {
+	OPS_S = 300,
+	OPS_M = 60,
+	OPS_B = 24,
+	OPS_N = 60,
+	OPS_Q = 10,
+	OPS_X = 40,
+	OPS_E = 15,
+	OPS_H = 12,
+	OPS_D = 20,
+	OPS_A = 20,
+	OPS_KINDS = 13
+};
+#define OPS_MSIZE 64000
+#define OPS_BSIZE 300000
+
+static void ops_fill(const char *dir, const char *name, size_t size)
+{
+	char path[4096], buf[4096];
+	unsigned long x = 88172645463325252UL ^ size;
+	size_t done, i;
+	int fd;
+
+	for (i = 0; name[i]; i++)
+		x = x * 31 + (unsigned char)name[i];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		die("create %s: %s", path, strerror(errno));
+	for (done = 0; done < size; done += i) {
+		for (i = 0; i < sizeof(buf) && done + i < size; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			buf[i] = (char)x;
+		}
+		if (write(fd, buf, i) != (ssize_t)i)
+			die("write %s: %s", path, strerror(errno));
+	}
+	close(fd);
+}
+
+static void ops_fill_pool(const char *dir, const char *pre, int n, size_t size,
+			  size_t step)
+{
+	char name[64];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s%d", pre, i);
+		ops_fill(dir, name, size + (size_t)i * step);
+	}
+}
+
+static int cmd_opsbase(char **a)
+{
+	char name[64], p1[4096], p2[4096];
+	int i;
+
+	ops_fill_pool(a[0], "s", OPS_S, 100, 19);
+	ops_fill_pool(a[0], "m", OPS_M, OPS_MSIZE, 0);
+	ops_fill_pool(a[0], "b", OPS_B, OPS_BSIZE, 0);
+	ops_fill_pool(a[0], "n", OPS_N, 300, 0);
+	ops_fill_pool(a[0], "x", OPS_X, 500, 0);
+	ops_fill_pool(a[0], "e", 2 * OPS_E, 50, 1);
+	for (i = 0; i < OPS_H; i++) {
+		snprintf(name, sizeof(name), "h%da", i);
+		ops_fill(a[0], name, 3000);
+		snprintf(p1, sizeof(p1), "%s/h%da", a[0], i);
+		snprintf(p2, sizeof(p2), "%s/h%db", a[0], i);
+		if (link(p1, p2))
+			die("link %s: %s", p2, strerror(errno));
+	}
+	snprintf(p1, sizeof(p1), "%s/nd", a[0]);
+	mkdir(p1, 0755);
+	for (i = 0; i < OPS_Q; i++) {
+		snprintf(p1, sizeof(p1), "%s/q%d/sub", a[0], i);
+		snprintf(p2, sizeof(p2), "%s/q%d", a[0], i);
+		if (mkdir(p2, 0755) || mkdir(p1, 0750))
+			die("mkdir %s: %s", p1, strerror(errno));
+		snprintf(name, sizeof(name), "q%d/f", i);
+		ops_fill(a[0], name, 200);
+		snprintf(name, sizeof(name), "q%d/sub/g", i);
+		ops_fill(a[0], name, 100);
+	}
+	snprintf(p1, sizeof(p1), "%s/s1", a[0]);
+	return chmod(p1, 04755) ? 1 : 0;
+}
+
+struct ops_ctx {
+	const char *dir;
+	bool nosync; /* skip fsync (for a tree that is not crashed) */
+	long i, k;
+	char what[4400];
+};
+
+static int ops_fail(struct ops_ctx *c, const char *what, const char *name)
+{
+	snprintf(c->what, sizeof(c->what), "%s %s: %s", what, name,
+		 strerror(errno));
+	return -1;
+}
+
+/* DIR/PRE<n>SUF in @buf (4096 bytes) */
+static void ops_path(struct ops_ctx *c, char *buf, const char *pre, long n,
+		     const char *suf)
+{
+	snprintf(buf, 4096, "%s/%s%ld%s", c->dir, pre, n, suf);
+}
+
+/* An offset from which 16 bytes stay inside one page of a SIZE file. */
+static long ops_page(long seed, long size)
+{
+	return (seed * 4096) % (size - 4096) + (seed * 37) % 4000;
+}
+
+static int ops_put(struct ops_ctx *c, const char *path, long off, bool sync)
+{
+	char text[32];
+	int fd, n = snprintf(text, sizeof(text), "<%ld>", c->i);
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return ops_fail(c, "open", path);
+	if (pwrite(fd, text, (size_t)n, off) != n || (sync && fsync(fd) < 0)) {
+		close(fd);
+		return ops_fail(c, "write", path);
+	}
+	return close(fd) ? ops_fail(c, "close", path) : 0;
+}
+
+static int ops_trunc_open(struct ops_ctx *c, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+
+	if (fd < 0)
+		return ops_fail(c, "open O_TRUNC", path);
+	return close(fd) ? ops_fail(c, "close", path) : 0;
+}
+
+/* Renames whichever of the names exists to the next one, in a cycle. */
+static int ops_rotate(struct ops_ctx *c, const char **pre, int n, long id)
+{
+	char from[4096], to[4096];
+	struct stat st;
+	int j;
+
+	for (j = 0; j < n; j++) {
+		ops_path(c, from, pre[j], id, "");
+		if (lstat(from, &st) == 0)
+			break;
+	}
+	if (j == n)
+		return ops_fail(c, "rotate: none of", from);
+	ops_path(c, to, pre[(j + 1) % n], id, "");
+	return rename(from, to) ? ops_fail(c, "rename", from) : 0;
+}
+
+/* absent -> empty -> written -> absent */
+static int ops_cycle_file(struct ops_ctx *c, const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (lstat(path, &st) < 0) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640);
+		if (fd < 0)
+			return ops_fail(c, "create", path);
+		return close(fd) ? ops_fail(c, "close", path) : 0;
+	}
+	if (st.st_size == 0)
+		return ops_put(c, path, 0, true);
+	return unlink(path) ? ops_fail(c, "unlink", path) : 0;
+}
+
+static int ops_cycle_dir(struct ops_ctx *c, const char *path)
+{
+	if (mkdir(path, 0705) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return ops_fail(c, "mkdir", path);
+	return rmdir(path) ? ops_fail(c, "rmdir", path) : 0;
+}
+
+static int ops_names(struct ops_ctx *c, char *p)
+{
+	static const char *nfmt[] = {"n", "nd/n"};
+	static const char *qfmt[] = {"q", "Q", "nd/qq"};
+	long k = c->k;
+	char q[4096];
+
+	switch (c->i % OPS_KINDS) {
+	case 4:
+		return ops_rotate(c, nfmt, 2, k % OPS_N);
+	case 5:
+		return ops_rotate(c, qfmt, 3, k % OPS_Q);
+	case 6:
+		ops_path(c, p, "x", k % OPS_X, "");
+		return ops_cycle_file(c, p);
+	case 7:
+		ops_path(c, p, "e", 2 * (k % OPS_E), "");
+		ops_path(c, q, "e", 2 * (k % OPS_E) + 1, "");
+		return renameat2(AT_FDCWD, p, AT_FDCWD, q, RENAME_EXCHANGE)
+			       ? ops_fail(c, "exchange", p)
+			       : 0;
+	default:
+		ops_path(c, p, "nd/d", k % OPS_D, "");
+		return ops_cycle_dir(c, p);
+	}
+}
+
+static int ops_one(struct ops_ctx *c)
+{
+	char p[4096], v[32];
+	long k = c->k;
+	bool sync = k % 2;
+
+	switch (c->i % OPS_KINDS) {
+	case 0:
+		ops_path(c, p, "s", k * 7 % OPS_S, "");
+		return ops_put(c, p, k * 37 % 3000, sync);
+	case 1:
+		ops_path(c, p, "m", k / 3 % OPS_M, "");
+		return ops_put(c, p, ops_page(k, OPS_MSIZE), sync);
+	case 2:
+		ops_path(c, p, "b", k / 8 % OPS_B, "");
+		return ops_put(c, p, ops_page(k * 13, OPS_BSIZE), true);
+	case 3:
+		ops_path(c, p, "s", (k * 11 + 3) % OPS_S, "");
+		return chmod(p, 0600 + (mode_t)(k % 4) * 2)
+			       ? ops_fail(c, "chmod", p)
+			       : 0;
+	case 8:
+		ops_path(c, p, "h", k / 16 % OPS_H, k % 2 ? "b" : "a");
+		return ops_put(c, p, k * 53 % 2900, sync);
+	case 9:
+		if (k % 2 == 0)
+			ops_path(c, p, "m", (k * 3 + 1) % OPS_M, "");
+		else
+			ops_path(c, p, "b", (k / 8 + 1) % OPS_B, "");
+		return truncate(p, k % 2 == 0 ? k * 4999 % OPS_MSIZE
+					      : OPS_BSIZE + (k % 5 - 2) * 30000)
+			       ? ops_fail(c, "truncate", p)
+			       : 0;
+	case 12: /* truncated at open: a copy of nothing, then a write */
+		ops_path(c, p, "s", 200 + k % 100, "");
+		return k % 2 ? ops_put(c, p, k % 100, sync)
+			     : ops_trunc_open(c, p);
+	case 10:
+		ops_path(c, p, "s", (k * 13 + 5) % OPS_A, "");
+		snprintf(v, sizeof(v), "v%ld", c->i);
+		return setxattr(p, k % 3 ? "user.t1" : "user.t2", v, strlen(v),
+				0)
+			       ? ops_fail(c, "setxattr", p)
+			       : 0;
+	default:
+		return ops_names(c, p);
+	}
+}
+
+static int cmd_ops(char **a)
+{
+	struct ops_ctx c = {.dir = a[0]};
+	long last = atol(a[2]);
+	int jfd = -1;
+	char line[32];
+
+	c.nosync = a[3] && !strcmp(a[3], "nosync");
+	if (a[3] && !c.nosync) {
+		jfd = open(a[3], O_WRONLY | O_APPEND | O_CREAT, 0644);
+		if (jfd < 0)
+			die("journal %s: %s", a[3], strerror(errno));
+	}
+	for (c.i = atol(a[1]); last == 0 || c.i <= last; c.i++) {
+		c.k = c.i / OPS_KINDS;
+		if (ops_one(&c) < 0)
+			die("op %ld: %s", c.i, c.what);
+		if (jfd >= 0 && write(jfd, line,
+				      (size_t)snprintf(line, sizeof(line),
+						       "%ld\n", c.i)) < 0)
+			die("journal: %s", strerror(errno));
+	}
+	return 0;
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/* Waits for the (@skip + 1)th name created in or moved into inotify @fd. */
+static bool wait_name(int fd, long skip, char *name, size_t len)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	const struct inotify_event *ev;
+	ssize_t n;
+	char *p;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return false;
+		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)p;
+			if (skip-- > 0)
+				continue;
+			snprintf(name, len, "%s", ev->len ? ev->name : "?");
+			return true;
+		}
+	}
+}
+
+static int cmd_killon(char **a)
+{
+	int fd = inotify_init1(IN_CLOEXEC), pid = atoi(a[1]);
+	struct sigaction sa = {.sa_handler = on_alarm};
+	long maxus = atol(a[2]);
+	char name[256] = "timeout";
+	struct timespec ts = {0};
+
+	if (fd < 0 || inotify_add_watch(fd, a[0], IN_CREATE | IN_MOVED_TO) < 0)
+		die("inotify %s: %s", a[0], strerror(errno));
+	printf("ready\n");
+	fflush(stdout);
+	sigaction(SIGALRM, &sa, NULL); /* no SA_RESTART: read() gives up */
+	alarm(10);
+	srandom((unsigned)getpid());
+	if (wait_name(fd, a[3] ? atol(a[3]) : 0, name, sizeof(name)) &&
+	    maxus > 0) {
+		ts.tv_nsec = random() % maxus * 1000;
+		nanosleep(&ts, NULL);
+	}
+	if (kill(pid, SIGKILL))
+		die("kill %d: %s", pid, strerror(errno));
+	printf("%s\n", name);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -375,7 +732,8 @@ int main(int argc, char **argv)
 		    {"coherent", 1, cmd_coherent}, {"private", 1, cmd_private},
 		    {"twoproc", 1, cmd_twoproc},   {"direct", 1, cmd_direct},
 		    {"grow", 1, cmd_grow},	   {"dirscan", 1, cmd_dirscan},
-		    {"hold", 2, cmd_hold}};
+		    {"hold", 2, cmd_hold},	   {"opsbase", 1, cmd_opsbase},
+		    {"ops", 3, cmd_ops},	   {"killon", 3, cmd_killon}};
 	size_t i;
 
 	for (i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)

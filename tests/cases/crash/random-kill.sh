@@ -9,7 +9,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../../lib/harness.sh"
 
-ROUNDS=${CRASH_ROUNDS:-16}
+ROUNDS=${CRASH_ROUNDS:-6}
 cow_setup
 for k in 0 1 2 3; do printf 'base-%s' "$k" >"$BASE/s$k"; done
 for k in 0 1; do head -c 1500000 /dev/urandom >"$BASE/big$k"; done
