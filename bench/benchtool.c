@@ -14,6 +14,9 @@
  *                                      creates ROOT/dNNNN/fNNNNN, sizes
  *                                      between MIN and MAX bytes
  *   benchtool append ROOT NDIRS PERDIR appends 2 bytes to each of those
+ *   benchtool statfiles ROOT NDIRS PERDIR
+ *                                      stats each of those, by name only
+ *                                      (no directory listing)
  *   benchtool renunlink DIR N          renames fI to gI for I < N, then
  *                                      unlinks fI for N <= I < 2N
  */
@@ -235,6 +238,21 @@ static int append_files(const char *root, long ndirs, long per)
 	return 0;
 }
 
+static int stat_files(const char *root, long ndirs, long per)
+{
+	char path[4096];
+	struct stat st;
+	long d, f;
+
+	for (d = 0; d < ndirs; d++)
+		for (f = 0; f < per; f++) {
+			set_name(path, sizeof(path), root, d, f);
+			if (lstat(path, &st))
+				return die("stat", path);
+		}
+	return 0;
+}
+
 static int rename_unlink(const char *dir, long n)
 {
 	char from[4096], to[4096];
@@ -275,6 +293,8 @@ int main(int argc, char **argv)
 				  atol(argv[5]), atol(argv[6]));
 	if (argc == 5 && !strcmp(cmd, "append"))
 		return append_files(argv[2], atol(argv[3]), atol(argv[4]));
+	if (argc == 5 && !strcmp(cmd, "statfiles"))
+		return stat_files(argv[2], atol(argv[3]), atol(argv[4]));
 	if (argc == 4 && !strcmp(cmd, "renunlink"))
 		return rename_unlink(argv[2], atol(argv[3]));
 	fprintf(stderr, "usage: see the head of bench/benchtool.c\n");

@@ -11,15 +11,15 @@
 #       is generated there once and kept while its sizes do not change
 #   -t  tools (default "native overlayfs fuse-overlayfs unionfs cowfs")
 #   -W  only these workloads (names as printed in the table)
-#   -q  quick: 256 MiB file, 10,000 small files, 20,000 touched files
-# Sizes (environment): BIG_MIB=1024 SMALL_DIRS=800 SMALL_PER_DIR=25
+#   -q  quick: 256 MiB file, 4,000 small files, 20,000 touched files
+# Sizes (environment): BIG_MIB=1024 SMALL_DIRS=400 SMALL_PER_DIR=25
 #   TOUCH_FILES=100000; COWFS=path of the binary (default: COWFS_BUILD,
 #   build-bench, built with meson and ninja when missing).
 set -eEuo pipefail
 cd "$(dirname "$0")/.."
 RUNS=3 WORK=/var/tmp/cowfs-bench-run ONLY=
 TOOLS="native overlayfs fuse-overlayfs unionfs cowfs"
-BIG_MIB=${BIG_MIB:-1024} SMALL_DIRS=${SMALL_DIRS:-800}
+BIG_MIB=${BIG_MIB:-1024} SMALL_DIRS=${SMALL_DIRS:-400}
 SMALL_PER_DIR=${SMALL_PER_DIR:-25} TOUCH_FILES=${TOUCH_FILES:-100000}
 while getopts n:w:t:W:q o; do
 	case $o in
@@ -27,7 +27,7 @@ while getopts n:w:t:W:q o; do
 	w) WORK=$OPTARG ;;
 	t) TOOLS=$OPTARG ;;
 	W) ONLY=$OPTARG ;;
-	q) BIG_MIB=256 SMALL_DIRS=400 TOUCH_FILES=20000 ;;
+	q) BIG_MIB=256 SMALL_DIRS=160 TOUCH_FILES=20000 ;;
 	*) sed -n '8,18p' "$0" >&2; exit 2 ;;
 	esac
 done
@@ -35,12 +35,13 @@ fail() { echo "bench/run.sh: $*" >&2; exit 1; }
 trap 'echo "bench/run.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
 [ "$(id -u)" = 0 ] || fail "run as root"
 [ $((TOUCH_FILES % 100)) = 0 ] || fail "TOUCH_FILES must be a multiple of 100"
+TOUCH_DIRS=$((TOUCH_FILES / 10))
 
 BUILD=${COWFS_BUILD:-build-bench}
 if [ -z "${COWFS:-}" ]; then
 	COWFS=$PWD/$BUILD/cowfs
 	[ -d "$BUILD" ] || meson setup "$BUILD" >/dev/null
-	ninja -C "$BUILD" >/dev/null
+	ninja -C "$BUILD" cowfs >/dev/null
 fi
 [ -x "$COWFS" ] || fail "no cowfs binary at $COWFS"
 for p in fuse-overlayfs unionfs-fuse git meson ninja-build bc; do
@@ -62,7 +63,7 @@ since() { echo "$(now) - $1" | bc; }
 
 # The BASE tree: big (one large file), small/ (read and stat), app/ (5,000
 # files to append to), ren/ (4,000 files to rename and unlink), many/
-# (empty files touched for the daemon's footprint), src/ (a git repository
+# (empty files, 10 a directory, touched for the daemons' footprint), src/ (a git repository
 # of cowfs' sources at HEAD, built in the view) and src.tar.
 make_tree() { # DIR
 	mkdir -p "$1/small" "$1/app" "$1/ren" "$1/many" "$1/src"
@@ -70,7 +71,7 @@ make_tree() { # DIR
 	"$TOOL" mkfiles "$1/small" "$SMALL_DIRS" "$SMALL_PER_DIR" 1024 8191
 	"$TOOL" mkfiles "$1/app" "$APP_DIRS" "$APP_PER_DIR" 100 4000
 	"$TOOL" mkfiles "$1/ren" 1 $((2 * REN)) 10 100
-	"$TOOL" mkfiles "$1/many" 100 $((TOUCH_FILES / 100)) 0 0
+	"$TOOL" mkfiles "$1/many" "$TOUCH_DIRS" 10 0 0
 	git archive --format=tar HEAD | tar -x -C "$1/src"
 	tar -C "$1" -cf "$1/src.tar" src
 	(cd "$1/src" && git init -q && git add -A &&
@@ -144,7 +145,7 @@ store_kib() { # TOOL: KiB allocated in its upper directory or store
 w_seq_cold() { drop; "$TOOL" read "$1/big"; }
 w_seq_warm() { cat "$1/big" >/dev/null; "$TOOL" read "$1/big"; }
 w_rand_cold() { drop; "$TOOL" randread "$1/big" 4000; }
-w_rand_warm() { cat "$1/big" >/dev/null; "$TOOL" randread "$1/big" 100000; }
+w_rand_warm() { cat "$1/big" >/dev/null; "$TOOL" randread "$1/big" 20000; }
 w_mmap_cold() { drop; "$TOOL" mmapread "$1/big"; }
 # warm for a mapping: the pages are cached and have been mapped once
 w_mmap_warm() { cat "$1/big" >/dev/null; "$TOOL" mmapread "$1/big" >/dev/null; "$TOOL" mmapread "$1/big"; }
@@ -187,6 +188,7 @@ median() { sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v
 TSV="$WORK/results.tsv"
 printf 'workload\ttool\tunit\tmedian\truns\tvalues\n' >"$TSV"
 declare -A RES
+FAILED=
 start=$(now)
 for w in $WORKLOADS; do
 	declare -F "w_$w" >/dev/null || fail "unknown workload $w"
@@ -196,13 +198,25 @@ for w in $WORKLOADS; do
 			mount_tool "$tool"
 			root=$V
 			[ "$tool" = native ] && root=$N
-			"w_$w" "$root" "$tool" >>"$WORK/runs"
+			# a failing workload is reported and left out; the run goes on
+			set +e
+			(set -e; "w_$w" "$root" "$tool") >>"$WORK/runs"
+			rc=$?
+			set -e
 			umount_view
 			[ "$tool" != native ] || reset_native "$w"
+			if [ "$rc" != 0 ]; then
+				echo "bench/run.sh: $w FAILED on $tool (exit $rc)" >&2
+				FAILED+=" $w/$tool"
+				echo FAIL >"$WORK/runs"
+				break
+			fi
 		done
 		col=1
 		for f in $(figures "$w"); do
-			RES[$f.$tool]=$(cut -d' ' -f$col "$WORK/runs" | median)
+			RES[$f.$tool]=FAIL
+			grep -q FAIL "$WORK/runs" ||
+				RES[$f.$tool]=$(cut -d' ' -f$col "$WORK/runs" | median)
 			printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$f" "$tool" "${UNIT[$f]:-s}" \
 				"${RES[$f.$tool]}" "$RUNS" "$(cut -d' ' -f$col "$WORK/runs" | paste -sd,)" >>"$TSV"
 			col=$((col + 1))
@@ -211,8 +225,8 @@ for w in $WORKLOADS; do
 	printf 'done: %-18s (%.0f s so far)\n' "$w" "$(since "$start")" >&2
 done
 
-# Daemon footprint: RSS and descriptors of each FUSE daemon after a stat of
-# 10% and then all of many/ (TOUCH_FILES files in 100 directories).
+# Daemon footprint: RSS and descriptors of each FUSE daemon after a stat,
+# by name, of 10% and then all of many/ (TOUCH_FILES files, 10 a directory).
 daemon_pid() {
 	case $1 in
 	cowfs) pgrep -f -- "cowfs mount $B $S $V" ;;
@@ -230,9 +244,9 @@ for tool in $TOOLS; do
 	pid=$(daemon_pid "$tool")
 	[ -n "$pid" ] || fail "no daemon found for $tool"
 	read -r rss0 fd0 <<<"$(footprint "$pid")"
-	find "$V/many/d000"? -printf '%s\n' >/dev/null
+	"$TOOL" statfiles "$V/many" $((TOUCH_DIRS / 10)) 10
 	read -r rss1 fd1 <<<"$(footprint "$pid")"
-	find "$V/many" -printf '%s\n' >/dev/null
+	"$TOOL" statfiles "$V/many" "$TOUCH_DIRS" 10
 	read -r rss2 fd2 <<<"$(footprint "$pid")"
 	umount_view
 	per=$(((rss2 - rss0) * 1024 / TOUCH_FILES))
@@ -253,7 +267,12 @@ ratio() {
 		if (a == "" || b == "" || a == 0 || b == 0) print "-";
 		else printf "%.2f", inv ? b / a : a / b }'
 }
-r() { ratio "${RES[$2.$1]:-}" "${RES[$2.$3]:-}" "$2"; } # TOOL FIGURE OTHER
+r() { # TOOL FIGURE OTHER
+	case "${RES[$2.$1]:-} ${RES[$2.$3]:-}" in
+	*FAIL*) echo - ;;
+	*) ratio "${RES[$2.$1]:-}" "${RES[$2.$3]:-}" "$2" ;;
+	esac
+}
 
 echo
 printf '%-16s %6s' workload unit
@@ -264,7 +283,7 @@ for w in $WORKLOADS; do
 		printf '%-16s %6s' "$f" "${UNIT[$f]:-s}"
 		for tool in $TOOLS; do
 			printf ' %9s' "$(awk -v v="${RES[$f.$tool]}" 'BEGIN {
-				if (v >= 100) printf "%.0f", v; else if (v >= 1) printf "%.2f", v;
+				if (v == "FAIL") print v; else if (v >= 100) printf "%.0f", v; else if (v >= 1) printf "%.2f", v;
 				else printf "%.3f", v }')"
 		done
 		printf ' %9s %9s\n' "$(r cowfs "$f" native)" "$(r cowfs "$f" overlayfs)"
@@ -316,3 +335,4 @@ verdict "daemon: under 1 KiB per touched file" 'a < 1024' "${RES[per.cowfs]:--}"
 verdict "daemon: descriptors bounded (10x the files, < 1.5x the fds)" \
 	'b < 1.5 * a + 16' "${RES[fd1.cowfs]:--}" "${RES[fd2.cowfs]:--}"
 echo "TSV: $TSV ($(since "$start" | cut -d. -f1) s)"
+[ -z "$FAILED" ] || fail "workloads that failed (see above):$FAILED"
