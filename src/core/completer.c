@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,6 +106,23 @@ static int finalize(struct cow_fs *fs, struct cow_node *node, int upper_fd)
 	return ret;
 }
 
+/*
+ * 0 when STORE can take the rest of the copy (with 1/16 to spare), else
+ * -ENOSPC: the completer must not fill the store with a copy it cannot
+ * finish, leaving no room for the writes of the view.
+ */
+static int check_room(int upper_fd, const struct cow_chunkmap *m)
+{
+	uint64_t missing = (m->nchunks - m->present) << m->shift;
+	struct statvfs sv;
+
+	if (fstatvfs(upper_fd, &sv) < 0)
+		return 0;
+	return (uint64_t)sv.f_bavail * sv.f_frsize >= missing + missing / 16
+		       ? 0
+		       : -ENOSPC;
+}
+
 /* Fills up to @budget bytes of @node; returns bytes filled or -errno. */
 static long work_on(struct cow_fs *fs, struct cow_node *node, long budget)
 {
@@ -116,6 +134,8 @@ static long work_on(struct cow_fs *fs, struct cow_node *node, long budget)
 	ret = node->state == COW_PARTIAL && node->map && node->hashed
 		      ? open_pair(fs, node, &base_fd, &upper_fd)
 		      : -ESTALE;
+	if (ret == 0)
+		ret = check_room(upper_fd, node->map);
 	while (ret == 0 && done < budget && next < node->map->nchunks) {
 		ret = cow_partial_fill_one(node, base_fd, upper_fd, &next);
 		done += 1L << node->map->shift;

@@ -181,10 +181,14 @@ static int copy_base(int base_fd, int upper_fd, off_t a, off_t b)
 			size_t want = (size_t)(b - a) < sizeof(buf)
 					      ? (size_t)(b - a)
 					      : sizeof(buf);
+			int ret;
+
 			n = cow_sys_pread(base_fd, buf, want, a);
-			if (n > 0 && cow_sys_pwrite_full(upper_fd, buf,
-							 (size_t)n, a) < 0)
-				return -EIO;
+			ret = n > 0 ? cow_sys_pwrite_full(upper_fd, buf,
+							  (size_t)n, a)
+				    : 0;
+			if (ret < 0)
+				return ret; /* ENOSPC, mostly */
 		} else if (n < 0) {
 			return -errno;
 		}

@@ -22,6 +22,13 @@
  *                                   function of its number only, appending
  *                                   each number to JOURNAL once it returned
  *                                   (nosync: no journal, and no fsync)
+ *   cowtool mapwrite FILE OFF TEXT  writes TEXT at OFF through a shared
+ *                                   mapping, msync, munmap, close: "ok" or
+ *                                   "errno NAME" of the first that failed
+ *   cowtool fill FILE BLOCK MAX     appends BLOCK-byte writes of 'f' to FILE
+ *                                   until one fails or MAX bytes are written
+ *                                   (a guard): "wrote N errno NAME|none
+ *                                   close ok|NAME"
  *   cowtool killon DIR PID MAXUS [SKIP]
  *                                   prints "ready", waits (10 s at most)
  *                                   for a name to appear in DIR (past SKIP
@@ -80,6 +87,8 @@ static const char *errname(int e)
 		return "EINVAL";
 	case EXDEV:
 		return "EXDEV";
+	case ENOSPC:
+		return "ENOSPC";
 	default:
 		return strerror(e);
 	}
@@ -670,6 +679,53 @@ static int cmd_ops(char **a)
 	return 0;
 }
 
+static int cmd_fill(char **a)
+{
+	size_t block = (size_t)atol(a[1]);
+	long long total = 0, max = atoll(a[2]);
+	char *buf = malloc(block);
+	ssize_t n = 0;
+	int fd = open(a[0], O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+	if (fd < 0 || !buf || block == 0)
+		die("fill %s: %s", a[0], strerror(errno));
+	memset(buf, 'f', block);
+	while (total < max && (n = write(fd, buf, block)) > 0)
+		total += n;
+	printf("wrote %lld errno %s", total, n < 0 ? errname(errno) : "none");
+	printf(" close %s\n", close(fd) ? errname(errno) : "ok");
+	free(buf);
+	return 0;
+}
+
+static int cmd_mapwrite(char **a)
+{
+	int fd = open(a[0], O_RDWR);
+	size_t off = (size_t)atol(a[1]), len = strlen(a[2]);
+	long page = sysconf(_SC_PAGESIZE);
+	size_t base = off - off % (size_t)page;
+	char *p;
+	int err = 0;
+
+	if (fd < 0)
+		die("open %s: %s", a[0], strerror(errno));
+	p = mmap(NULL, off - base + len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)base);
+	if (p == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	memcpy(p + (off - base), a[2], len);
+	if (msync(p, off - base + len, MS_SYNC))
+		err = errno;
+	munmap(p, off - base + len);
+	if (close(fd) && !err)
+		err = errno;
+	if (err)
+		printf("errno %s\n", errname(err));
+	else
+		printf("ok\n");
+	return 0;
+}
+
 static void on_alarm(int sig)
 {
 }
@@ -728,12 +784,14 @@ int main(int argc, char **argv)
 		const char *name;
 		int args;
 		int (*fn)(char **);
-	} cmds[] = {{"rename", 3, cmd_rename},	   {"seekmap", 1, cmd_seekmap},
-		    {"coherent", 1, cmd_coherent}, {"private", 1, cmd_private},
-		    {"twoproc", 1, cmd_twoproc},   {"direct", 1, cmd_direct},
-		    {"grow", 1, cmd_grow},	   {"dirscan", 1, cmd_dirscan},
-		    {"hold", 2, cmd_hold},	   {"opsbase", 1, cmd_opsbase},
-		    {"ops", 3, cmd_ops},	   {"killon", 3, cmd_killon}};
+	} cmds[] = {
+		{"rename", 3, cmd_rename},     {"seekmap", 1, cmd_seekmap},
+		{"coherent", 1, cmd_coherent}, {"private", 1, cmd_private},
+		{"twoproc", 1, cmd_twoproc},   {"direct", 1, cmd_direct},
+		{"grow", 1, cmd_grow},	       {"dirscan", 1, cmd_dirscan},
+		{"hold", 2, cmd_hold},	       {"opsbase", 1, cmd_opsbase},
+		{"ops", 3, cmd_ops},	       {"killon", 3, cmd_killon},
+		{"fill", 3, cmd_fill},	       {"mapwrite", 3, cmd_mapwrite}};
 	size_t i;
 
 	for (i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
