@@ -112,9 +112,11 @@ static int make_copy(struct cow_manage *m, struct cow_node *dir,
 
 	if (S_ISLNK(st->st_mode)) {
 		ret = cow_sys_readlinkat(dir->dir_upper, name, target,
-					 sizeof(target));
-		return ret < 0 ? ret
-			       : cow_sys_symlinkat(target, dir->dir_base, tmp);
+					 sizeof(target) - 1);
+		if (ret < 0)
+			return ret;
+		target[ret] = '\0'; /* readlink does not terminate it */
+		return cow_sys_symlinkat(target, dir->dir_base, tmp);
 	}
 	if (!S_ISREG(st->st_mode))
 		return cow_sys_mknodat(dir->dir_base, tmp, st->st_mode & S_IFMT,
