@@ -46,7 +46,8 @@ bool cow_upper_loc(struct cow_fs *fs, struct cow_node *node, int *dirfd,
 
 	char mname[40];
 
-	if (node->state == COW_PARTIAL) {
+	/* (a damaged copy by its name: its data link may be what is gone) */
+	if (node->state == COW_PARTIAL && node->map) {
 		*dirfd = fs->store.chunks_fd;
 		cow_partial_names(node, mname, name);
 		return true;

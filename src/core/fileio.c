@@ -24,6 +24,8 @@ static int open_backing(struct cow_fs *fs, struct cow_node *node)
 	char name[NAME_MAX + 1];
 	int dirfd;
 
+	if (node->state == COW_PARTIAL && !node->map)
+		return -EIO; /* damaged map: reported at lookup */
 	if (node->state != COW_BASE && node->fd_upper < 0) {
 		if (!cow_upper_loc(fs, node, &dirfd, name))
 			return -ENOENT;
@@ -38,8 +40,6 @@ static int open_backing(struct cow_fs *fs, struct cow_node *node)
 			return ret;
 		}
 	}
-	if (node->state == COW_PARTIAL && !node->map)
-		return -EIO; /* damaged map: reported at lookup */
 	if (node->state != COW_UPPER && node->fd_base < 0) {
 		if (node->state == COW_PARTIAL)
 			node->fd_base =

@@ -341,6 +341,12 @@ int cow_partial_open_base(struct cow_fs *fs, const char *path)
 					 slash ? slash + 1 : copy, O_RDONLY);
 	cow_sys_close(dirfd);
 	free(copy);
+	if (fd == -EINVAL) {
+		cow_err("chunk map names '%s', not a path in BASE: the data of "
+			"that partial copy is refused (EIO)",
+			path);
+		fd = -EIO;
+	}
 	return fd;
 }
 
@@ -364,6 +370,9 @@ static int scan_one(struct cow_fs *fs, const char *mname)
 			    0);
 	/* A copy that never reached upper/ (interrupted before it was
 	 * published) has no name but this link: it is dropped. */
+	if (fd < 0 && fd != -ENOENT)
+		cow_warn("meta/chunks/%s: %s; dropped with its map", dname,
+			 strerror(-fd));
 	if (fd < 0 || !cow_store_fhas_xattr(fd, fs->store.x_partial) ||
 	    cow_sys_fstat(fd, &st) < 0 || st.st_nlink < 2) {
 		cow_sys_close(fd);
@@ -376,7 +385,8 @@ static int scan_one(struct cow_fs *fs, const char *mname)
 	ret = cow_chunkmap_load(fs->store.chunks_fd, mname, map, why,
 				sizeof(why));
 	if (ret < 0) {
-		cow_err("partial copy %s: %s; it stays unreadable", mname, why);
+		cow_err("partial copy %s: %s; it stays unreadable", mname,
+			why[0] ? why : strerror(-ret));
 		free(map);
 		return 0;
 	}
