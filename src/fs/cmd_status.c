@@ -118,17 +118,103 @@ static void human_size(off_t n, char *buf, size_t len)
 	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
-static void json_str(const char *s)
+/* Length of the valid UTF-8 sequence at @s, 0 when there is none. */
+static size_t utf8_len(const unsigned char *s)
 {
+	unsigned int cp;
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1fu;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3, cp = s[0] & 0x0fu;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07u;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0; /* (a NUL ends the scan here too) */
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/*
+ * A JSON string. Names are bytes, JSON text is UTF-8: a byte that is not
+ * part of valid UTF-8 is written as the lone surrogate \udcXX, the
+ * "surrogateescape" convention, so that the bytes can be recovered.
+ */
+static void json_str(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n;
+
 	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
+	for (; *s; s += n) {
+		n = utf8_len(s);
+		if (n == 0) {
+			printf("\\udc%02x", *s);
+			n = 1;
+		} else if (*s == '"' || *s == '\\') {
+			printf("\\%c", *s);
+		} else if (*s < 0x20 || *s == 0x7f) {
+			printf("\\u%04x", *s);
+		} else {
+			fwrite(s, 1, n, stdout);
+		}
+	}
+	putchar('"');
+}
+
+static bool needs_quotes(const unsigned char *s)
+{
+	size_t n;
+
+	for (; *s; s += n) {
+		n = utf8_len(s);
+		if (n == 0 || *s < 0x20 || *s == 0x7f || *s == '"' ||
+		    *s == '\\')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A name in the text listing: as it is, or, when it holds control
+ * characters, quotes, backslashes or bytes that are not UTF-8, in double
+ * quotes with C escapes (as git quotes paths), so that one change is one
+ * line and a name cannot drive the terminal.
+ */
+static void print_name(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n;
+
+	if (!needs_quotes(s)) {
+		fputs(str, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s += n) {
+		n = utf8_len(s);
+		if (*s == '\n')
+			fputs("\\n", stdout);
+		else if (*s == '\t')
+			fputs("\\t", stdout);
+		else if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if (n == 0 || *s < 0x20 || *s == 0x7f)
+			printf("\\%03o", *s);
 		else
-			putchar(c);
+			fwrite(s, 1, n, stdout);
+		if (n == 0)
+			n = 1;
 	}
 	putchar('"');
 }
@@ -141,7 +227,7 @@ struct out {
 static int print_change(void *ctx, const struct cow_change_ent *e)
 {
 	struct out *o = ctx;
-	char size[32], detail[PATH_MAX + 16] = "";
+	char size[32], detail[48] = "";
 	bool dir = S_ISDIR(e->type);
 
 	if (o->json) {
@@ -170,11 +256,16 @@ static int print_change(void *ctx, const struct cow_change_ent *e)
 		snprintf(detail, sizeof(detail),
 			 e->damaged ? "  (damaged map)" : "  (%d%% copied)",
 			 e->percent);
-	else if (e->from)
-		snprintf(detail, sizeof(detail), "  (from %s)", e->from);
-	printf("%-9s %10s  %s%s%s\n", cow_change_name(e->change),
-	       e->change == COW_CH_DELETED ? "-" : size, e->path,
-	       dir ? "/" : "", detail);
+	printf("%-9s %10s  ", cow_change_name(e->change),
+	       e->change == COW_CH_DELETED ? "-" : size);
+	print_name(e->path);
+	printf("%s%s", dir ? "/" : "", detail);
+	if (e->change != COW_CH_PARTIAL && e->from) {
+		fputs("  (from ", stdout);
+		print_name(e->from);
+		putchar(')');
+	}
+	putchar('\n');
 	o->n++;
 	return 0;
 }
