@@ -76,13 +76,7 @@ clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-fuzz
 
 # Long randomized runs of the differential exerciser (not part of check):
-# SOAK_TIME seconds (default 3600) of random seeds, 50,000 operations each.
+# random seeds for SOAK_TIME seconds (default 3600), SOAK_OPS operations
+# per group and run (default 20000); see tests/exerciser/soak.sh.
 soak: build
-	@end=$$(( $$(date +%s) + $${SOAK_TIME:-3600} )); \
-	while [ $$(date +%s) -lt $$end ]; do \
-		seed=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' '); \
-		echo "soak: seed $$seed"; \
-		EXERCISER_SEED=$$seed EXERCISER_OPS=$${SOAK_OPS:-50000} \
-		COWFS_BUILD=$(BUILD) tests/run-tests.sh stress/exerciser || \
-			{ echo "soak: failed with seed $$seed"; exit 1; }; \
-	done
+	tests/exerciser/soak.sh $(BUILD)

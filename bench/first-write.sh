@@ -34,7 +34,7 @@ BUILD=${COWFS_BUILD:-build-bench}
 if [ -z "${COWFS:-}" ]; then
 	COWFS=$PWD/$BUILD/cowfs
 	[ -d "$BUILD" ] || meson setup "$BUILD" >/dev/null
-	ninja -C "$BUILD" >/dev/null
+	ninja -C "$BUILD" cowfs >/dev/null
 fi
 [ -x "$COWFS" ] || fail "no cowfs binary at $COWFS"
 for p in fuse-overlayfs unionfs-fuse; do

@@ -20,8 +20,17 @@ int cow_copy_meta(struct cow_fs *fs, const struct cow_obj *src,
 		  const struct stat *st, const struct cow_obj *dst,
 		  uint64_t origin);
 int cow_copy_data(int src, int dst, off_t end, off_t src_size);
+/*
+ * cow_store_publish() of a copy-up into upper directory @dirfd, keeping the
+ * directory's times: a copy-up is no change of the directory (nor is it on
+ * kernel overlayfs). The caller holds ns_lock for writing.
+ */
+int cow_copyup_publish(struct cow_fs *fs, const char *tmp, int dirfd,
+		       const char *name);
 
 /* Name of @node's index entry in meta/index/. */
 void cow_index_name(const struct cow_node *node, char buf[32]);
+/* Adds @delta to the link count kept for an indexed BASE inode. */
+void cow_index_nlink_add(struct cow_fs *fs, struct cow_node *node, int delta);
 
 #endif

@@ -205,6 +205,24 @@ int cow_copy_data(int src, int dst, off_t end, off_t src_size)
 	return cow_sys_ftruncate(dst, end);
 }
 
+int cow_copyup_publish(struct cow_fs *fs, const char *tmp, int dirfd,
+		       const char *name)
+{
+	struct stat st;
+	int ret = cow_sys_fstat(dirfd, &st);
+
+	if (ret == 0)
+		ret = cow_store_publish(&fs->store, tmp, dirfd, name);
+	if (ret == 0) {
+		struct timespec ts[2] = {st.st_atim, st.st_mtim};
+		/* best effort: the copy is published either way */
+		if (futimens(dirfd, ts) < 0)
+			cow_warn("copy-up of %s: directory times not kept: %s",
+				 name, strerror(errno));
+	}
+	return ret;
+}
+
 /* ---- directories ---- */
 
 int cow_copyup_dir_locked(struct cow_fs *fs, struct cow_node *dir)
@@ -240,8 +258,7 @@ int cow_copyup_dir_locked(struct cow_fs *fs, struct cow_node *dir)
 	dst = (struct cow_obj){.fd = fd, .dirfd = -1};
 	ret = cow_copy_meta(fs, &src, &st, &dst, dir->key);
 	if (ret == 0)
-		ret = cow_store_publish(&fs->store, tmp, parent->dir_upper,
-					name);
+		ret = cow_copyup_publish(fs, tmp, parent->dir_upper, name);
 	if (ret < 0) {
 		cow_sys_close(fd);
 		goto out_remove;

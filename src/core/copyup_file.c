@@ -196,12 +196,30 @@ static int link_aliases(struct cow_fs *fs, struct cow_node *node, int dirfd,
 		cow_store_tmpname(&fs->store, tmp);
 		ret = cow_sys_linkat(dirfd, name, fs->store.work_fd, tmp);
 		if (ret == 0)
-			ret = cow_store_publish(&fs->store, tmp,
-						a->parent->dir_upper, a->name);
+			ret = cow_copyup_publish(fs, tmp, a->parent->dir_upper,
+						 a->name);
 		if (ret < 0)
 			cow_sys_unlinkat(fs->store.work_fd, tmp, 0);
 	}
 	return ret;
+}
+
+/* The link count kept at the index: carried over from the copy being
+ * replaced (a metacopy, whose count links and unlinks have changed). */
+static unsigned long long index_links(struct cow_fs *fs, struct cow_node *node,
+				      const char *iname)
+{
+	unsigned long long n = node->base_nlink;
+	int fd;
+
+	if (!node->indexed)
+		return n;
+	fd = cow_sys_openat(fs->store.index_fd, iname, O_RDONLY | O_NOFOLLOW,
+			    0);
+	if (fd >= 0 && cow_store_fget_u64(fd, fs->store.x_nlink, &n) < 0)
+		n = node->base_nlink;
+	cow_sys_close(fd);
+	return n;
 }
 
 static int publish(struct cow_fs *fs, struct cow_node *node,
@@ -214,9 +232,9 @@ static int publish(struct cow_fs *fs, struct cow_node *node,
 		return 0; /* anonymous: nothing to publish */
 	if (node->base_nlink > 1 && S_ISREG(node->type)) {
 		cow_index_name(node, iname);
-		if (!node->indexed && fc->dst_fd >= 0)
+		if (fc->dst_fd >= 0)
 			cow_store_fset_u64(fc->dst_fd, fs->store.x_nlink,
-					   node->base_nlink);
+					   index_links(fs, node, iname));
 		ret = cow_store_publish(&fs->store, fc->tmp, fs->store.index_fd,
 					iname);
 		if (ret == 0)
@@ -225,8 +243,7 @@ static int publish(struct cow_fs *fs, struct cow_node *node,
 			       : link_aliases(fs, node, fs->store.index_fd,
 					      iname);
 	}
-	ret = cow_store_publish(&fs->store, fc->tmp, fc->parent->dir_upper,
-				fc->name);
+	ret = cow_copyup_publish(fs, fc->tmp, fc->parent->dir_upper, fc->name);
 	if (ret == 0 && node->aliases && node->aliases->next)
 		ret = link_aliases(fs, node, fc->parent->dir_upper, fc->name);
 	return ret;

@@ -324,6 +324,9 @@ static int resolve_upper_other(struct cow_fs *fs, struct cow_node *dir,
 	if (has_origin && partial) {
 		r->key = origin;
 		load_map(fs, name, r);
+		/* its data is also linked into meta/chunks/ (as in attr.c) */
+		if (r->st.st_nlink > 1)
+			r->st.st_nlink--;
 	} else if (has_origin) {
 		r->key = origin;
 		r->has_base = true; /* copied up from BASE */

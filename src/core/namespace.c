@@ -165,8 +165,7 @@ out_unlock:
 	return ret;
 }
 
-/* Adds @delta to the link count kept for an indexed BASE inode. */
-static void index_nlink_add(struct cow_fs *fs, struct cow_node *node, int delta)
+void cow_index_nlink_add(struct cow_fs *fs, struct cow_node *node, int delta)
 {
 	char iname[32];
 	unsigned long long n;
@@ -179,7 +178,9 @@ static void index_nlink_add(struct cow_fs *fs, struct cow_node *node, int delta)
 		return;
 	if (cow_store_fget_u64(fd, fs->store.x_nlink, &n) == 0 &&
 	    (delta > 0 || n > 0))
-		cow_store_fset_u64(fd, fs->store.x_nlink, n + (unsigned)delta);
+		cow_store_fset_u64(fd, fs->store.x_nlink,
+				   delta > 0 ? n + (unsigned)delta
+					     : n - (unsigned)-delta);
 	cow_sys_close(fd);
 }
 
@@ -221,7 +222,7 @@ int cow_link(struct cow_fs *fs, struct cow_node *node, struct cow_node *dir,
 		goto out_unlock;
 	}
 	if (node->indexed)
-		index_nlink_add(fs, node, 1);
+		cow_index_nlink_add(fs, node, 1);
 linked:
 	ret = cow_node_add_alias(fs, node, dir, name);
 	if (ret == 0)
@@ -282,7 +283,7 @@ int cow_unlink(struct cow_fs *fs, struct cow_node *dir, const char *name)
 		ret = cow_remove_name_locked(fs, dir, name, false);
 	if (ret == 0) {
 		if (node->indexed)
-			index_nlink_add(fs, node, -1);
+			cow_index_nlink_add(fs, node, -1);
 		cow_node_drop_alias(fs, node, dir, name);
 		if (nlink <= 1 && node->state == COW_PARTIAL)
 			cow_partial_forget_files(fs, node);

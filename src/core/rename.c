@@ -183,7 +183,14 @@ static int rename_locked(struct cow_fs *fs, struct side *src, struct side *dst,
 	ret = excluded_rename(fs, src, dst, flags);
 	if (ret != 1)
 		return ret;
-	ret = prepare(fs, src);
+	ret = 0;
+	/* A replaced BASE name of several: index the inode (as unlink does)
+	 * so that the other names' link count can drop. */
+	if (dst->node && !exchange && S_ISREG(dst->node->type) &&
+	    dst->node->base_nlink > 1 && !dst->node->indexed)
+		ret = cow_copyup_locked(fs, dst->node, COW_COPY_META, -1);
+	if (ret == 0)
+		ret = prepare(fs, src);
 	if (ret == 0)
 		ret = cow_copyup_dir_locked(fs, dst->dir);
 	if (ret == 0 && exchange)
@@ -210,6 +217,8 @@ static void update_nodes(struct cow_fs *fs, struct side *src, struct side *dst,
 		cow_node_move_alias(fs, dst->node, dst->dir, dst->name,
 				    src->dir, src->name);
 	} else if (dst->node) {
+		if (dst->node->indexed && S_ISREG(dst->node->type))
+			cow_index_nlink_add(fs, dst->node, -1);
 		cow_node_drop_alias(fs, dst->node, dst->dir, dst->name);
 		if (dst->nlink <= 1 && dst->node->state == COW_PARTIAL)
 			cow_partial_forget_files(fs, dst->node);

@@ -15,7 +15,10 @@
 #include <string.h>
 #include <sys/xattr.h>
 
-/* Where @node's metadata lives: (dirfd, name) or, for directories, a fd. */
+/*
+ * Where @node's metadata lives: (dirfd, name) or a fd (directories, and
+ * files unlinked while open). ns_lock and node->lock held (read at least).
+ */
 static int meta_loc(struct cow_fs *fs, struct cow_node *node, int *fd,
 		    int *dirfd, char name[NAME_MAX + 1])
 {
@@ -24,6 +27,10 @@ static int meta_loc(struct cow_fs *fs, struct cow_node *node, int *fd,
 	*fd = -1;
 	if (S_ISDIR(node->type)) {
 		*fd = node->dir_upper >= 0 ? node->dir_upper : node->dir_base;
+		return 0;
+	}
+	if (node->state != COW_BASE && node->fd_upper >= 0) {
+		*fd = node->fd_upper;
 		return 0;
 	}
 	if (node->state != COW_BASE)
@@ -95,11 +102,13 @@ ssize_t cow_getxattr(struct cow_fs *fs, struct cow_node *node, const char *attr,
 	if (cow_store_xattr_private(&fs->store, attr))
 		return -ENODATA;
 	pthread_rwlock_rdlock(&fs->ns_lock);
+	pthread_rwlock_rdlock(&node->lock);
 	ret = meta_loc(fs, node, &fd, &dirfd, name);
 	if (ret == 0)
 		ret = fd >= 0 ? cow_sys_fgetxattr(fd, attr, buf, size)
 			      : cow_sys_getxattrat(dirfd, name, attr, buf,
 						   size);
+	pthread_rwlock_unlock(&node->lock);
 	pthread_rwlock_unlock(&fs->ns_lock);
 	return ret;
 }
@@ -128,6 +137,7 @@ ssize_t cow_listxattr(struct cow_fs *fs, struct cow_node *node, char *buf,
 	ssize_t ret, len;
 
 	pthread_rwlock_rdlock(&fs->ns_lock);
+	pthread_rwlock_rdlock(&node->lock);
 	ret = meta_loc(fs, node, &fd, &dirfd, name);
 	len = ret < 0	? ret
 	      : fd >= 0 ? cow_sys_flistxattr(fd, NULL, 0)
@@ -139,6 +149,7 @@ ssize_t cow_listxattr(struct cow_fs *fs, struct cow_node *node, char *buf,
 		len = fd >= 0 ? cow_sys_flistxattr(fd, tmp, (size_t)len)
 			      : cow_sys_listxattrat(dirfd, name, tmp,
 						    (size_t)len);
+	pthread_rwlock_unlock(&node->lock);
 	pthread_rwlock_unlock(&fs->ns_lock);
 	if (len > 0)
 		len = (ssize_t)filter_names(fs, tmp, (size_t)len);
@@ -175,6 +186,7 @@ static int change_xattr(struct cow_fs *fs, struct cow_node *node,
 		return ret;
 	}
 	ret = cow_copyup_locked(fs, node, COW_COPY_META, -1);
+	pthread_rwlock_rdlock(&node->lock);
 	if (ret == 0)
 		ret = meta_loc(fs, node, &fd, &dirfd, name);
 	if (ret == 0 && remove)
@@ -184,6 +196,7 @@ static int change_xattr(struct cow_fs *fs, struct cow_node *node,
 		ret = fd >= 0 ? cow_sys_fsetxattr(fd, attr, val, size, flags)
 			      : cow_sys_setxattrat(dirfd, name, attr, val, size,
 						   flags);
+	pthread_rwlock_unlock(&node->lock);
 	pthread_rwlock_unlock(&fs->ns_lock);
 	return ret;
 }

@@ -23,14 +23,18 @@ static void set_open_flags(struct cow_daemon *d, struct fuse_file_info *fi)
 	fi->noflush = 1; /* no lock handlers: nothing to do at close */
 }
 
-/* O_TRUNC: a data change, copied up with nothing to copy. */
+/*
+ * O_TRUNC: a data change, copied up with nothing to copy. With
+ * atomic_o_trunc the kernel leaves it to us even with O_RDONLY (which
+ * truncates on Linux too), having checked write permission itself.
+ */
 static int truncate_on_open(struct cow_daemon *d, struct cow_node *node,
 			    int flags)
 {
 	struct cow_setattr sa = {.valid = COW_SET_SIZE, .size = 0};
 	struct stat st;
 
-	if (!(flags & O_TRUNC) || (flags & O_ACCMODE) == O_RDONLY)
+	if (!(flags & O_TRUNC))
 		return 0;
 	return cow_setattr(&d->fs, node, &sa, &st);
 }
