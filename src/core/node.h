@@ -70,6 +70,7 @@ struct cow_node {
 	bool map_damaged;	   /* COW_PARTIAL whose map failed to load */
 	bool on_partial_list;	   /* fs->partial holds a ref; table_lock */
 	pthread_mutex_t fill_lock; /* serialises first writes to chunks */
+	off_t ra_last, ra_next;	   /* readahead hints (partial.c); atomic */
 
 	/* regular files: node->lock */
 	unsigned int nopen;   /* open handles */

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#define RA_WINDOW ((off_t)8 << 20)
+
 void cow_partial_names(const struct cow_node *node, char map[40], char data[40])
 {
 	snprintf(map, 40, "%llu", (unsigned long long)node->key);
@@ -116,12 +118,65 @@ static bool from_base(const struct cow_chunkmap *m, off_t off)
 	       !cow_chunkmap_test(m, chunk_of(m, off));
 }
 
+/* Asks the kernel to read [@from, @to) of the copy, each run of chunks
+ * from the layer that holds it; nothing when one layer holds it all (the
+ * kernel's own readahead of that file sees no gap there). */
+static void readahead_runs(const struct cow_node *node, off_t from, off_t to)
+{
+	const struct cow_chunkmap *m = node->map;
+	bool first = true;
+
+	while (from < to) {
+		bool base = from_base(m, from);
+		off_t stop = chunk_start(m, chunk_of(m, from) + 1);
+
+		while (stop < to && from_base(m, stop) == base)
+			stop = chunk_start(m, chunk_of(m, stop) + 1);
+		if (stop > to)
+			stop = to;
+		if (first && stop == to)
+			return;
+		readahead(base ? node->fd_base : node->fd_upper, from,
+			  (size_t)(stop - from));
+		from = stop;
+		first = false;
+	}
+}
+
+/*
+ * A sequential read of a partial copy reads each layer with gaps, which
+ * the kernel's readahead takes for random access: keep RA_WINDOW bytes
+ * ahead of such a reader asked for, layer by layer. The two offsets are
+ * hints shared by the threads serving the reader; a lost update costs a
+ * readahead too many or too few, never a wrong byte.
+ */
+static void layer_readahead(struct cow_node *node, off_t off, off_t end)
+{
+	off_t last = __atomic_exchange_n(&node->ra_last, end, __ATOMIC_RELAXED);
+	off_t next = __atomic_load_n(&node->ra_next, __ATOMIC_RELAXED);
+	off_t from = next > end ? next : end, to = end + RA_WINDOW;
+
+	if (off > last + RA_WINDOW || off + RA_WINDOW < last)
+		return; /* not sequential */
+	if (next >= end + RA_WINDOW / 2)
+		return; /* far enough ahead */
+	if (to > (off_t)node->map->base_size)
+		to = (off_t)node->map->base_size;
+	if (from >= to ||
+	    !__atomic_compare_exchange_n(&node->ra_next, &next, to, false,
+					 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	readahead_runs(node, from, to);
+}
+
 int cow_partial_segments(struct cow_fs *fs, struct cow_node *node, off_t off,
 			 size_t len, struct cow_seg *segs, int max)
 {
 	const struct cow_chunkmap *m = node->map;
 	off_t end = off + (off_t)len;
 	int n = 0;
+
+	layer_readahead(node, off, end);
 
 	while (off < end && n < max) {
 		bool base = from_base(m, off);
@@ -131,13 +186,6 @@ int cow_partial_segments(struct cow_fs *fs, struct cow_node *node, off_t off,
 			stop = end;
 		if (base && stop > (off_t)m->base_size)
 			stop = (off_t)m->base_size;
-		/* Where the layer changes from one chunk to the next, each
-		 * file is read with gaps, which defeats the kernel's
-		 * readahead: a read entering such a chunk asks for all of
-		 * it. */
-		if (off > 0 && off == chunk_start(m, chunk_of(m, off)) &&
-		    from_base(m, off - 1) != base)
-			readahead(fd, off, (size_t)1 << m->shift);
 		if (n > 0 && segs[n - 1].fd == fd &&
 		    segs[n - 1].off + (off_t)segs[n - 1].len == off)
 			segs[n - 1].len += (size_t)(stop - off);

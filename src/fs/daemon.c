@@ -251,6 +251,72 @@ static struct fuse_session *new_session(struct cow_daemon *d)
 	return se;
 }
 
+/* Undoes mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
+					(s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+/* The device (major:minor) of the last cowfs mount at @mnt, or "". */
+static void mount_device(const char *mnt, char dev[32])
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, at[PATH_MAX], id[32], type[64];
+	size_t cap = 0;
+
+	dev[0] = '\0';
+	while (f && getline(&line, &cap, f) > 0) {
+		char *sep = strstr(line, " - ");
+		if (!sep ||
+		    sscanf(line, "%*s %*s %31s %*s %4095s", id, at) != 2 ||
+		    sscanf(sep + 3, "%63s", type) != 1)
+			continue;
+		unescape(at);
+		if (!strcmp(at, mnt) && !strcmp(type, "fuse.cowfs"))
+			snprintf(dev, 32, "%s", id);
+	}
+	free(line);
+	if (f)
+		fclose(f);
+}
+
+/*
+ * The kernel caps a FUSE mount's readahead at 128 KiB whatever the daemon
+ * asks for at init; its bdi setting is the one knob. Root raises it to
+ * COW_READAHEAD: larger READs, and backing files read far enough ahead.
+ */
+static void tune_readahead(const char *mnt)
+{
+	char dev[32], path[96], kb[16];
+	int fd, n;
+
+	if (!mnt || geteuid() != 0)
+		return;
+	mount_device(mnt, dev);
+	if (!dev[0])
+		return;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
+	n = snprintf(kb, sizeof(kb), "%u", COW_READAHEAD >> 10);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, kb, (size_t)n) < 0)
+		cow_dbg("readahead of %s left as it is: %s", mnt,
+			strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 static int serve(struct cow_daemon *d)
 {
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
@@ -269,7 +335,7 @@ static int serve(struct cow_daemon *d)
 int cow_daemon_run(struct cow_opts *o)
 {
 	static struct cow_daemon d;
-	char *store_abs = NULL;
+	char *store_abs = NULL, *mnt_abs = NULL;
 	bool created;
 	int ret = 1;
 
@@ -294,6 +360,7 @@ int cow_daemon_run(struct cow_opts *o)
 	d.se = new_session(&d);
 	if (!d.se || fuse_set_signal_handlers(d.se) < 0)
 		goto out_close;
+	mnt_abs = realpath(o->mnt, NULL); /* resolved before it is our mount */
 	if (fuse_session_mount(d.se, o->mnt) < 0) {
 		cow_fail("cannot mount on %s", o->mnt);
 		goto out_destroy;
@@ -301,6 +368,7 @@ int cow_daemon_run(struct cow_opts *o)
 	/* From here on the store is in use: kept, unless it is volatile and
 	 * this mount made it. */
 	created = created && o->volatile_store;
+	tune_readahead(mnt_abs);
 	if (fuse_daemonize(o->foreground) < 0)
 		goto out_unmount;
 	if (!o->foreground)
@@ -323,6 +391,7 @@ out_remove:
 		cow_store_remove_tree(AT_FDCWD,
 				      store_abs ? store_abs : o->store);
 	free(store_abs);
+	free(mnt_abs);
 	free(d.store_info);
 	return ret;
 }

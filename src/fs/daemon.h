@@ -14,6 +14,9 @@
 #include <fuse_lowlevel.h>
 #include <stdbool.h>
 
+/* Readahead asked of the kernel (init; the bdi, as root: daemon.c). */
+#define COW_READAHEAD (1u << 20)
+
 struct cow_opts {
 	const char *base, *store, *mnt; /* STORE form */
 	const char *upper, *work;	/* overlay form (store == NULL) */

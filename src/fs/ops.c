@@ -28,7 +28,7 @@ void cow_op_init(void *userdata, struct fuse_conn_info *conn)
 	if (d->opts.cache)
 		want(conn, FUSE_CAP_CACHE_SYMLINKS);
 	conn->max_write = 1u << 20;
-	conn->max_readahead = 1u << 20;
+	conn->max_readahead = COW_READAHEAD;
 	conn->time_gran = 1;
 	cow_dbg("init: capable %#x want %#x", conn->capable, conn->want);
 }
