@@ -143,16 +143,18 @@ for mib in $SIZES; do
 done
 
 # Sequential read, cold, of the first size's file through cowfs with the
-# completer off: 4 KiB written into every other 1 MiB chunk (half copied),
-# into every chunk (fully copied), or nothing (all from BASE).
+# completer off: 4 KiB written into every other chunk (half copied), into
+# every chunk (fully copied), or nothing (all from BASE). CHUNK: the
+# mount's chunk size in bytes (cowfs' default, 64 KiB).
+CHUNK=${CHUNK:-65536}
 mib=${SIZES%% *}
 read_mibs() { # half|full|none: prints the median MiB/s of RUNS
 	: >"$WORK/runs"
 	for _ in $(seq 1 "$RUNS"); do
-		mount_tool cowfs "$WORK/base-$mib" completer=off
+		mount_tool cowfs "$WORK/base-$mib" "completer=off,chunk_size=$CHUNK"
 		case $1 in
-		half) "$TOOL" stripe "$M/file" $((1 << 20)) ;;
-		full) "$TOOL" stripe "$M/file" $((1 << 19)) ;;
+		half) "$TOOL" stripe "$M/file" "$CHUNK" ;;
+		full) "$TOOL" stripe "$M/file" $((CHUNK / 2)) ;;
 		esac
 		drop
 		"$TOOL" read "$M/file" >>"$WORK/runs"

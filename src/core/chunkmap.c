@@ -274,6 +274,16 @@ bool cow_chunkmap_complete(const struct cow_chunkmap *m)
 	return __atomic_load_n(&m->present, __ATOMIC_RELAXED) >= m->nchunks;
 }
 
+unsigned int cow_chunkmap_percent(const struct cow_chunkmap *m)
+{
+	uint64_t present = __atomic_load_n(&m->present, __ATOMIC_RELAXED);
+	uint64_t pct = m->nchunks ? present * 100 / m->nchunks : 100;
+
+	if (present > 0 && pct == 0)
+		return 1;
+	return present < m->nchunks && pct == 100 ? 99 : (unsigned int)pct;
+}
+
 int cow_chunkmap_sync(struct cow_chunkmap *m)
 {
 	return cow_sys_fsync(m->fd, true);

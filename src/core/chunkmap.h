@@ -49,6 +49,8 @@ int cow_chunkmap_mark(struct cow_chunkmap *m, uint64_t idx);
 /* Marks every chunk from @idx on, e.g. after a truncate below BASE's size. */
 int cow_chunkmap_mark_from(struct cow_chunkmap *m, uint64_t idx);
 bool cow_chunkmap_complete(const struct cow_chunkmap *m);
+/* Share of chunks present, in percent: 1 to 99 while partly present. */
+unsigned int cow_chunkmap_percent(const struct cow_chunkmap *m);
 int cow_chunkmap_sync(struct cow_chunkmap *m);
 
 #endif

@@ -138,7 +138,7 @@ static int partial_percent(struct walk *w, unsigned long long origin,
 		return 0;
 	}
 	cow_sys_close(chunks);
-	pct = m.nchunks ? (int)(m.present * 100 / m.nchunks) : 100;
+	pct = (int)cow_chunkmap_percent(&m);
 	cow_chunkmap_close(&m);
 	return pct;
 }

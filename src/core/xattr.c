@@ -54,14 +54,8 @@ static int state_text(struct cow_node *node, char *text, size_t len)
 	if (node->state == COW_PARTIAL && !m)
 		return snprintf(text, len, "damaged");
 	if (node->state == COW_PARTIAL)
-		return snprintf(
-			text, len, "partial %llu%%",
-			(unsigned long long)(m->nchunks
-						     ? __atomic_load_n(
-							       &m->present,
-							       __ATOMIC_RELAXED) *
-							       100 / m->nchunks
-						     : 100));
+		return snprintf(text, len, "partial %u%%",
+				cow_chunkmap_percent(m));
 	if (node->state == COW_BASE || (dir && node->dir_upper < 0))
 		return snprintf(text, len, "base");
 	if (node->state == COW_META)

@@ -54,7 +54,7 @@ static const char usage_text[] =
 	"root)\n"
 	"     chunk_threshold=SIZE  copy files this big by chunks (4M; 0: "
 	"never)\n"
-	"     chunk_size=SIZE   chunk size, a power of two (1M)\n"
+	"     chunk_size=SIZE   chunk size, a power of two (64K)\n"
 	"     completer=RATE|off  fill partial copies when idle, MiB/s (64)\n"
 	"\n"
 	"See cowfs(8).\n";
@@ -82,7 +82,7 @@ static void default_opts(struct cow_opts *o)
 	o->fsync = true;
 	o->timeout = 86400;
 	o->userxattr = geteuid() != 0;
-	o->chunk_size = 1 << 20;
+	o->chunk_size = 64 << 10;
 	o->chunk_threshold = 4 << 20;
 	o->completer_rate = 64ul << 20;
 	o->dev = o->suid = o->exec = -1;

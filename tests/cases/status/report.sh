@@ -32,7 +32,7 @@ check_report() { # $1: report text
 	grep -Eq '^deleted +- +dd/e/h$' <<<"$r" || fail "dd/e/h: $r"
 	grep -Eq '^added +.* nd/$' <<<"$r" || fail "nd/ not added: $r"
 	grep -Eq '^added +.* nd/new$' <<<"$r" || fail "nd/new not added: $r"
-	grep -Eq '^partial +.* big +\(16% copied\)$' <<<"$r" ||
+	grep -Eq '^partial +.* big +\(1% copied\)$' <<<"$r" ||
 		fail "big not partial: $r"
 	grep -q keep <<<"$r" && fail "unchanged keep/ reported: $r"
 	grep -q '^8 changes; STORE uses' <<<"$r" || fail "totals: $r"
