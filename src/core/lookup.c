@@ -478,6 +478,9 @@ int cow_lookup_locked(struct cow_fs *fs, struct cow_node *dir, const char *name,
 		cow_node_put(fs, node);
 		return ret;
 	}
+	cow_node_touch(fs, dir);
+	if (S_ISDIR(node->type))
+		cow_node_touch(fs, node);
 	cow_node_ref_to_lookup(fs, node);
 	*out = node;
 	return 0;

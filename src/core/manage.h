@@ -48,6 +48,11 @@ int cow_commit(struct cow_manage *m, const char *path);
 int cow_manage_affected(struct cow_manage *m, const char *path);
 void cow_inval_free(struct cow_fs *fs, struct cow_inval *inv);
 
+/* evict.c: whether more directories are held than fs->max_dirs, and the
+ * names of the coldest ones, for the kernel to forget. */
+bool cow_evict_needed(struct cow_fs *fs);
+int cow_evict_pick(struct cow_fs *fs, struct cow_inval *inv);
+
 /* ---- internal to manage.c, commit.c, refresh.c ---- */
 
 void cow_manage_say(struct cow_manage *m, const char *fmt, ...)

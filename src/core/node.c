@@ -75,6 +75,8 @@ static void unhash_locked(struct cow_fs *fs, struct cow_node *node)
 	node->hashed = false;
 	node->hnext = NULL;
 	fs->table_count--;
+	if (S_ISDIR(node->type))
+		fs->ndirs--;
 }
 
 uint64_t cow_fs_upper_key(const struct cow_fs *fs, ino_t ino)
@@ -92,7 +94,7 @@ int cow_fs_init(struct cow_fs *fs)
 	fs->next_generation = 1;
 	fs->same_dev = fs->base.dev == fs->store.dev;
 	if (!fs->chunk_shift)
-		fs->chunk_shift = 20;
+		fs->chunk_shift = 16;
 	if (!fs->chunk_threshold)
 		fs->chunk_threshold = 4 << 20;
 	pthread_mutex_init(&fs->completer_lock, NULL);
@@ -251,6 +253,8 @@ struct cow_node *cow_node_insert(struct cow_fs *fs, struct cow_node *fresh)
 	fresh->hashed = true;
 	fresh->hnext = fs->table[s];
 	fs->table[s] = fresh;
+	if (S_ISDIR(fresh->type))
+		fs->ndirs++;
 	if (++fs->table_count > fs->table_size)
 		table_grow_locked(fs);
 	pthread_mutex_unlock(&fs->table_lock);
@@ -356,6 +360,8 @@ void cow_node_rekey(struct cow_fs *fs, struct cow_node *node, uint64_t key)
 		fs->table[s] = node;
 		node->hashed = true;
 		fs->table_count++;
+		if (S_ISDIR(node->type))
+			fs->ndirs++;
 	} else {
 		node->key = key;
 	}
@@ -405,6 +411,21 @@ int cow_node_collect(struct cow_fs *fs, struct cow_node *top, bool nameless,
 		for (n = fs->table[i]; n && ret == 0; n = n->hnext)
 			if (nameless ? !n->aliases && n != fs->root
 				     : below_locked(n, top, 0))
+				ret = push_node(set, n);
+	pthread_mutex_unlock(&fs->table_lock);
+	return ret;
+}
+
+int cow_node_collect_dirs(struct cow_fs *fs, struct cow_node_set *set)
+{
+	struct cow_node *n;
+	size_t i;
+	int ret = 0;
+
+	pthread_mutex_lock(&fs->table_lock);
+	for (i = 0; i < fs->table_size && ret == 0; i++)
+		for (n = fs->table[i]; n && ret == 0; n = n->hnext)
+			if (S_ISDIR(n->type) && n != fs->root && n->aliases)
 				ret = push_node(set, n);
 	pthread_mutex_unlock(&fs->table_lock);
 	return ret;

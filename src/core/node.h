@@ -48,6 +48,7 @@ struct cow_node {
 	uint64_t refs;		/* nlookup + handles + internal; table_lock */
 	uint64_t nlookup;	/* kernel lookups; table_lock */
 	uint64_t generation;	/* immutable */
+	uint64_t used;		/* fs->clock at its last lookup; atomic */
 	bool hashed;		/* findable by key; table_lock */
 	mode_t type;		/* S_IFMT; immutable */
 	pthread_rwlock_t lock;	/* see lock order above */
@@ -89,7 +90,10 @@ struct cow_fs {
 	struct cow_node **table; /* table_lock */
 	size_t table_size, table_count;
 	uint64_t next_generation; /* table_lock */
-	bool same_dev; /* BASE and upper share st_dev: inode numbers unique */
+	size_t ndirs;		  /* hashed directory nodes; table_lock */
+	uint64_t clock;		  /* ticks at each lookup; atomic */
+	size_t max_dirs; /* directory nodes kept before eviction; 0: any */
+	bool same_dev;	 /* BASE and upper share st_dev: inode numbers unique */
 
 	/* chunked copy-up (see partial.c) */
 	off_t chunk_threshold;	   /* files at least this big copy by chunk */
@@ -174,6 +178,16 @@ int cow_node_collect(struct cow_fs *fs, struct cow_node *top, bool nameless,
 struct cow_node *cow_node_child(struct cow_fs *fs, struct cow_node *dir,
 				const char *name);
 void cow_node_set_free(struct cow_fs *fs, struct cow_node_set *set);
+/* Every hashed directory node but the root that has a name (refs taken). */
+int cow_node_collect_dirs(struct cow_fs *fs, struct cow_node_set *set);
+
+/* Marks @node used now (the eviction of cold directories goes by it). */
+static inline void cow_node_touch(struct cow_fs *fs, struct cow_node *node)
+{
+	__atomic_store_n(&node->used,
+			 __atomic_add_fetch(&fs->clock, 1, __ATOMIC_RELAXED),
+			 __ATOMIC_RELAXED);
+}
 
 /* Reported st_ino for an upper-only object. */
 uint64_t cow_fs_upper_key(const struct cow_fs *fs, ino_t ino);

@@ -36,8 +36,7 @@ static void send_line(void *ctx, const char *line)
 		send(fd, "\n", 1, MSG_NOSIGNAL);
 }
 
-/* Tells the kernel what the operation made stale, no lock held. */
-static void tell_kernel(struct cow_daemon *d, struct cow_inval *inv)
+void cow_tell_kernel(struct cow_daemon *d, struct cow_inval *inv)
 {
 	size_t i;
 
@@ -58,11 +57,11 @@ static int run_one(struct cow_daemon *d, struct cow_manage *m, const char *op,
 
 	/* Dirty pages reach the store first (writeback cache). */
 	if (cow_manage_affected(m, path) == 0)
-		tell_kernel(d, &m->inval);
+		cow_tell_kernel(d, &m->inval);
 	m->why[0] = '\0';
 	ret = !strcmp(op, "commit") ? cow_commit(m, path)
 				    : cow_discard(m, path);
-	tell_kernel(d, &m->inval);
+	cow_tell_kernel(d, &m->inval);
 	cow_quota_scan(&d->fs); /* what the operation freed */
 	return ret;
 }

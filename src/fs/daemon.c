@@ -138,14 +138,33 @@ static int check_paths(const struct cow_opts *o)
 	return ret;
 }
 
-static void raise_nofile(void)
+/* Raises the descriptor limit (root: to the system's ceiling); returns it. */
+static rlim_t raise_nofile(void)
 {
 	struct rlimit rl;
+	FILE *f;
+	unsigned long max = 0;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1024;
+	f = geteuid() == 0 ? fopen("/proc/sys/fs/nr_open", "re") : NULL;
+	if (f && fscanf(f, "%lu", &max) == 1 && max > rl.rlim_max)
+		rl.rlim_max = max;
+	if (f)
+		fclose(f);
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		getrlimit(RLIMIT_NOFILE, &rl);
+	return rl.rlim_cur;
+}
+
+/* max_dirs=auto: 4096 directories (two descriptors each at most), fewer
+ * when the descriptor limit is low. */
+static size_t auto_max_dirs(rlim_t nofile)
+{
+	size_t n = nofile > 512 ? (size_t)(nofile - 256) / 2 : 128;
+
+	return n < 4096 ? n : 4096;
 }
 
 static int open_layers(struct cow_daemon *d, bool *created)
@@ -178,6 +197,7 @@ static int open_layers(struct cow_daemon *d, bool *created)
 	d->fs.chunk_threshold =
 		d->opts.chunk_threshold ? (off_t)d->opts.chunk_threshold : -1;
 	d->fs.completer_rate = d->opts.completer_rate;
+	d->fs.max_dirs = (size_t)d->opts.max_dirs;
 	d->fs.store_limit = d->opts.store_limit;
 	d->fs.nwarn = d->opts.nwarn;
 	d->fs.exclude = d->opts.exclude;
@@ -336,6 +356,7 @@ int cow_daemon_run(struct cow_opts *o)
 {
 	static struct cow_daemon d;
 	char *store_abs = NULL, *mnt_abs = NULL;
+	rlim_t nofile;
 	bool created;
 	int ret = 1;
 
@@ -349,7 +370,9 @@ int cow_daemon_run(struct cow_opts *o)
 	cow_log_debug = o->debug;
 	if (!o->cache)
 		o->timeout = 0; /* cache=never: nothing cached in the kernel */
-	raise_nofile();
+	nofile = raise_nofile();
+	if (o->max_dirs < 0)
+		o->max_dirs = (long)auto_max_dirs(nofile);
 	d.opts = *o;
 	d.control_fd = -1;
 	if (open_layers(&d, &created))
@@ -374,12 +397,15 @@ int cow_daemon_run(struct cow_opts *o)
 	if (!o->foreground)
 		cow_log_to_syslog();
 	cow_control_start(&d);
+	if (cow_evictor_start(&d) < 0)
+		cow_warn("cannot start the evictor; directories stay held");
 	if (cow_completer_start(&d.fs) < 0)
 		cow_warn("cannot start the completer; partial copies stay "
 			 "partial");
 	ret = serve(&d);
 out_unmount:
-	cow_control_stop(&d); /* before the session it notifies goes */
+	cow_control_stop(&d); /* before the session they notify goes */
+	cow_evictor_stop(&d);
 	fuse_session_unmount(d.se);
 out_destroy:
 	fuse_remove_signal_handlers(d.se);

@@ -17,6 +17,8 @@
 /* Readahead asked of the kernel (init; the bdi, as root: daemon.c). */
 #define COW_READAHEAD (1u << 20)
 
+struct cow_inval;
+
 struct cow_opts {
 	const char *base, *store, *mnt; /* STORE form */
 	const char *upper, *work;	/* overlay form (store == NULL) */
@@ -35,6 +37,7 @@ struct cow_opts {
 	unsigned long long chunk_size;	    /* bytes, a power of two */
 	unsigned long long chunk_threshold; /* bytes; 0 = never by chunk */
 	unsigned long completer_rate;	    /* bytes/s; 0 = off */
+	long max_dirs; /* directories held before eviction; 0: any, -1: auto */
 	/* mount flags: 1 on, 0 off, -1 default (dev,suid as root; exec) */
 	int dev, suid, exec;
 };
@@ -46,6 +49,10 @@ struct cow_daemon {
 	char *store_info; /* value of user.cowfs.store on the root; owned */
 	int control_fd;	  /* listening control socket, -1 if none */
 	pthread_t control_thread;
+	pthread_t evict_thread;
+	bool evicting, evict_stop; /* evict_lock */
+	pthread_mutex_t evict_lock;
+	pthread_cond_t evict_cond;
 };
 
 /* control.c: the control socket in meta/ (commit, discard, reset). */
@@ -54,6 +61,12 @@ int cow_control_start(struct cow_daemon *d);
 void cow_control_stop(struct cow_daemon *d);
 /* Connects to the daemon behind store directory @meta_fd: fd or -errno. */
 int cow_control_connect(int meta_fd);
+/* Tells the kernel what @inv holds as stale and frees it; no lock held. */
+void cow_tell_kernel(struct cow_daemon *d, struct cow_inval *inv);
+
+/* evictor.c: keeps the directories held under max_dirs (see evict.c). */
+int cow_evictor_start(struct cow_daemon *d);
+void cow_evictor_stop(struct cow_daemon *d);
 
 /* ops_*.c */
 extern const struct fuse_lowlevel_ops cow_ops;

@@ -180,7 +180,11 @@ static int one_opt(char *opt, struct cow_opts *o)
 		  !strcmp(opt, "chunk_threshold")) &&
 		 val)
 		return chunk_opts(opt, val, o);
-	else if (!strcmp(opt, "timeout") && val) {
+	else if (!strcmp(opt, "max_dirs") && val) {
+		o->max_dirs = strtol(val, &end, 10);
+		if (*end || end == val || o->max_dirs < 0)
+			return -EINVAL;
+	} else if (!strcmp(opt, "timeout") && val) {
 		o->timeout = strtod(val, &end);
 		if (*end || end == val || o->timeout < 0)
 			return -EINVAL;
