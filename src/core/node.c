@@ -399,8 +399,23 @@ static int push_node(struct cow_node_set *set, struct cow_node *node)
 	return 0;
 }
 
-int cow_node_collect(struct cow_fs *fs, struct cow_node *top, bool nameless,
-		     struct cow_node_set *set)
+enum collect_what { COLLECT_BELOW, COLLECT_NAMELESS, COLLECT_DIRS };
+
+static bool wanted_locked(struct cow_fs *fs, struct cow_node *n,
+			  enum collect_what what, struct cow_node *top)
+{
+	switch (what) {
+	case COLLECT_NAMELESS:
+		return !n->aliases && n != fs->root;
+	case COLLECT_DIRS:
+		return S_ISDIR(n->type) && n != fs->root && n->aliases;
+	default:
+		return below_locked(n, top, 0);
+	}
+}
+
+static int collect(struct cow_fs *fs, enum collect_what what,
+		   struct cow_node *top, struct cow_node_set *set)
 {
 	struct cow_node *n;
 	size_t i;
@@ -409,26 +424,22 @@ int cow_node_collect(struct cow_fs *fs, struct cow_node *top, bool nameless,
 	pthread_mutex_lock(&fs->table_lock);
 	for (i = 0; i < fs->table_size && ret == 0; i++)
 		for (n = fs->table[i]; n && ret == 0; n = n->hnext)
-			if (nameless ? !n->aliases && n != fs->root
-				     : below_locked(n, top, 0))
+			if (wanted_locked(fs, n, what, top))
 				ret = push_node(set, n);
 	pthread_mutex_unlock(&fs->table_lock);
 	return ret;
 }
 
+int cow_node_collect(struct cow_fs *fs, struct cow_node *top, bool nameless,
+		     struct cow_node_set *set)
+{
+	return collect(fs, nameless ? COLLECT_NAMELESS : COLLECT_BELOW, top,
+		       set);
+}
+
 int cow_node_collect_dirs(struct cow_fs *fs, struct cow_node_set *set)
 {
-	struct cow_node *n;
-	size_t i;
-	int ret = 0;
-
-	pthread_mutex_lock(&fs->table_lock);
-	for (i = 0; i < fs->table_size && ret == 0; i++)
-		for (n = fs->table[i]; n && ret == 0; n = n->hnext)
-			if (S_ISDIR(n->type) && n != fs->root && n->aliases)
-				ret = push_node(set, n);
-	pthread_mutex_unlock(&fs->table_lock);
-	return ret;
+	return collect(fs, COLLECT_DIRS, NULL, set);
 }
 
 struct cow_node *cow_node_child(struct cow_fs *fs, struct cow_node *dir,

@@ -22,8 +22,8 @@ static bool wait_a_second(struct cow_daemon *d)
 	until.tv_sec += 1;
 	pthread_mutex_lock(&d->evict_lock);
 	while (!d->evict_stop &&
-	       pthread_cond_timedwait(&d->evict_cond, &d->evict_lock,
-				      &until) != ETIMEDOUT)
+	       pthread_cond_timedwait(&d->evict_cond, &d->evict_lock, &until) !=
+		       ETIMEDOUT)
 		;
 	stop = d->evict_stop;
 	pthread_mutex_unlock(&d->evict_lock);
