@@ -232,6 +232,9 @@ static int commit_redirect(struct cow_manage *m, struct cow_node *dir,
 	struct stat st;
 	int src = -1, up = -1, ret = old ? 0 : -ENOMEM;
 
+	if (ret == 0) /* copies may read from the old place */
+		ret = cow_partial_settle_locked(m->fs, old);
+
 	last = old ? strrchr(old, '/') : NULL;
 	if (ret == 0) {
 		if (last)
@@ -500,6 +503,14 @@ static int commit_locked(struct cow_manage *m, const char *path)
 						 ? "'.' and '..' are not "
 						   "allowed in paths"
 						 : strerror(-ret));
+	/* BASE is about to change below norm: copies reading from there
+	 * (renamed partial copies, mostly) must not lose their data. */
+	ret = m->dry_run ? 0 : cow_partial_settle_locked(m->fs, norm);
+	if (ret < 0)
+		return cow_manage_refuse(m, ret,
+					 "%s: cannot complete the partial "
+					 "copies that read from it: %s",
+					 path, strerror(-ret));
 	ret = prepare_parents(m, norm, &dir);
 	if (ret < 0)
 		return ret;

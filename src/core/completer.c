@@ -77,12 +77,12 @@ static int open_pair(struct cow_fs *fs, struct cow_node *node, int *base_fd,
 	return 0;
 }
 
-/* Makes a complete partial copy a plain upper file. */
-static int finalize(struct cow_fs *fs, struct cow_node *node, int upper_fd)
+/* Makes a complete partial copy a plain upper file; ns_lock held (write). */
+static int finalize_locked(struct cow_fs *fs, struct cow_node *node,
+			   int upper_fd)
 {
 	int ret;
 
-	pthread_rwlock_wrlock(&fs->ns_lock);
 	pthread_rwlock_wrlock(&node->lock);
 	ret = node->state == COW_PARTIAL && node->map &&
 			      cow_chunkmap_complete(node->map)
@@ -102,6 +102,15 @@ static int finalize(struct cow_fs *fs, struct cow_node *node, int upper_fd)
 		node->fd_base = -1;
 	}
 	pthread_rwlock_unlock(&node->lock);
+	return ret;
+}
+
+static int finalize(struct cow_fs *fs, struct cow_node *node, int upper_fd)
+{
+	int ret;
+
+	pthread_rwlock_wrlock(&fs->ns_lock);
+	ret = finalize_locked(fs, node, upper_fd);
 	pthread_rwlock_unlock(&fs->ns_lock);
 	return ret;
 }
@@ -153,6 +162,27 @@ static long work_on(struct cow_fs *fs, struct cow_node *node, long budget)
 			 strerror(-ret));
 	untrack(fs, node);
 	return ret < 0 ? ret : done;
+}
+
+int cow_partial_complete_locked(struct cow_fs *fs, struct cow_node *node)
+{
+	int base_fd = -1, upper_fd = -1, ret;
+	uint64_t next = 0;
+
+	pthread_rwlock_rdlock(&node->lock);
+	ret = node->state == COW_PARTIAL && node->map
+		      ? open_pair(fs, node, &base_fd, &upper_fd)
+		      : -ESTALE;
+	while (ret == 0 && next < node->map->nchunks)
+		ret = cow_partial_fill_one(node, base_fd, upper_fd, &next);
+	pthread_rwlock_unlock(&node->lock);
+	if (ret == 0)
+		ret = finalize_locked(fs, node, upper_fd);
+	cow_sys_close(base_fd);
+	cow_sys_close(upper_fd);
+	if (ret == 0)
+		untrack(fs, node);
+	return ret == -ESTALE ? 0 : ret;
 }
 
 static bool wait_tick(struct cow_fs *fs)

@@ -399,11 +399,13 @@ int cow_partial_open_base(struct cow_fs *fs, const char *path)
 }
 
 /*
- * A partial copy left by an earlier mount becomes a node without a name
- * (found later by key when looked up), queued for the completer. Map files
- * whose copy is gone or complete are removed.
+ * The node of partial copy @mname of chunks/ (ref taken, in *@out), made
+ * without a name when no view has looked it up (found later by key), as at
+ * mount; *@out stays NULL when it is no live copy. Map files whose copy is
+ * gone are removed.
  */
-static int scan_one(struct cow_fs *fs, const char *mname)
+static int partial_node(struct cow_fs *fs, const char *mname,
+			struct cow_node **out)
 {
 	struct cow_chunkmap *map = calloc(1, sizeof(*map));
 	char dname[48], why[256] = "";
@@ -411,6 +413,7 @@ static int scan_one(struct cow_fs *fs, const char *mname)
 	struct stat st;
 	int ret, fd;
 
+	*out = NULL;
 	if (!map)
 		return -ENOMEM;
 	snprintf(dname, sizeof(dname), "%s.data", mname);
@@ -442,22 +445,23 @@ static int scan_one(struct cow_fs *fs, const char *mname)
 	if (!node) {
 		cow_chunkmap_close(map);
 		free(map);
-		if (node)
-			cow_node_discard(node);
 		return -ENOMEM;
 	}
 	node->state = COW_PARTIAL;
 	node->has_base = true;
 	node->base_nlink = 1;
 	node->map = map;
-	node = cow_node_insert(fs, node);
-	cow_partial_track(fs, node);
-	cow_node_put(fs, node);
+	*out = cow_node_insert(fs, node);
 	return 0;
 }
 
-int cow_partial_scan(struct cow_fs *fs)
+/* Calls @fn for each partial copy of chunks/, with its node (a ref). */
+static int each_partial(struct cow_fs *fs,
+			int (*fn)(struct cow_fs *fs, struct cow_node *node,
+				  const void *arg),
+			const void *arg)
 {
+	struct cow_node *node;
 	struct dirent *de;
 	int fd, ret = 0;
 	DIR *d;
@@ -471,9 +475,52 @@ int cow_partial_scan(struct cow_fs *fs)
 		cow_sys_close(fd);
 		return -errno;
 	}
-	while (ret == 0 && (de = readdir(d)))
-		if (de->d_name[0] != '.' && !strchr(de->d_name, '.'))
-			ret = scan_one(fs, de->d_name);
+	while (ret == 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || strchr(de->d_name, '.'))
+			continue;
+		ret = partial_node(fs, de->d_name, &node);
+		if (ret == 0 && node)
+			ret = fn(fs, node, arg);
+		if (node)
+			cow_node_put(fs, node);
+	}
 	closedir(d);
 	return ret;
+}
+
+static int track_one(struct cow_fs *fs, struct cow_node *node, const void *arg)
+{
+	cow_partial_track(fs, node);
+	return 0;
+}
+
+int cow_partial_scan(struct cow_fs *fs)
+{
+	return each_partial(fs, track_one, NULL);
+}
+
+/* Whether BASE path @path lies at or below @top ("" is the root). */
+static bool path_below(const char *path, const char *top)
+{
+	size_t n = strlen(top);
+
+	return !n ||
+	       (!strncmp(path, top, n) && (path[n] == '\0' || path[n] == '/'));
+}
+
+static int settle_one(struct cow_fs *fs, struct cow_node *node, const void *arg)
+{
+	const char *top = arg;
+	bool below;
+
+	pthread_rwlock_rdlock(&node->lock);
+	below = node->state == COW_PARTIAL && node->map &&
+		path_below(node->map->base_path, top);
+	pthread_rwlock_unlock(&node->lock);
+	return below ? cow_partial_complete_locked(fs, node) : 0;
+}
+
+int cow_partial_settle_locked(struct cow_fs *fs, const char *top)
+{
+	return each_partial(fs, settle_one, top);
 }

@@ -45,6 +45,15 @@ int cow_partial_fsync(struct cow_node *node, bool datasync);
 /* Fills the next absent chunk at or after *@next (completer). */
 int cow_partial_fill_one(struct cow_node *node, int base_fd, int upper_fd,
 			 uint64_t *next);
+/* ns_lock held (write): fills every chunk of @node, then makes it a
+ * plain upper file (completer.c). */
+int cow_partial_complete_locked(struct cow_fs *fs, struct cow_node *node);
+/*
+ * ns_lock held (write), before BASE changes at or below path @top ("" for
+ * all of it): completes every partial copy that still reads from there (a
+ * renamed one reads from its old name), so that none loses its data.
+ */
+int cow_partial_settle_locked(struct cow_fs *fs, const char *top);
 /* Opens BASE file @path ("a/b") read-only, one component at a time. */
 int cow_partial_open_base(struct cow_fs *fs, const char *path);
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# A partial copy reads its missing chunks from BASE at the name it was
+# copied from. A commit that deletes or moves that name in BASE completes
+# such copies first: a renamed big file survives the commit of its old
+# name's deletion, and one inside a renamed directory the commit of the
+# rename; both then read whole, also after a remount, and BASE holds what
+# was committed.
+set -euo pipefail
+. "$(dirname "$0")/../../lib/harness.sh"
+
+cow_setup
+mkdir "$BASE/dd"
+head -c $((8 << 20)) /dev/urandom >"$BASE/big"
+head -c $((6 << 20)) /dev/urandom >"$BASE/dd/big3"
+echo keep >"$BASE/keep"
+cp "$BASE/big" "$T/ref"
+cp "$BASE/dd/big3" "$T/ref3"
+cow_mount -o completer=off
+
+mv "$MNT/big" "$MNT/big2"
+printf x | dd of="$MNT/big2" bs=1 seek=100 conv=notrunc status=none
+printf x | dd of="$T/ref" bs=1 seek=100 conv=notrunc status=none
+mv "$MNT/dd" "$MNT/ee"
+printf y | dd of="$MNT/ee/big3" bs=1 seek=5000000 conv=notrunc status=none
+printf y | dd of="$T/ref3" bs=1 seek=5000000 conv=notrunc status=none
+expect_eq "$(getfattr --only-values -n user.cowfs.state "$MNT/big2")" \
+	"partial 1%" "big2 before the commit"
+
+"$COWFS" commit "$MNT" big >"$T/out" || fail "commit big: $(cat "$T/out")"
+expect_absent "$BASE/big"
+cmp "$MNT/big2" "$T/ref" || fail "big2 after its old name's deletion was committed"
+expect_eq "$(getfattr --only-values -n user.cowfs.state "$MNT/big2")" \
+	store "big2 completed by the commit"
+"$COWFS" commit "$MNT" ee >"$T/out" || fail "commit ee: $(cat "$T/out")"
+cmp "$MNT/ee/big3" "$T/ref3" || fail "ee/big3 after the rename was committed"
+cmp "$BASE/ee/big3" "$T/ref3" || fail "BASE's ee/big3"
+expect_absent "$BASE/dd"
+cow_remount -o completer=off
+cmp "$MNT/big2" "$T/ref" || fail "big2 after remount"
+cmp "$MNT/ee/big3" "$T/ref3" || fail "ee/big3 after remount"
+expect_file_content "$MNT/keep" keep
+expect_file_content "$BASE/keep" keep
+[ -z "$(ls "$STORE/meta/chunks")" ] || fail "chunk maps left: $(ls "$STORE/meta/chunks")"
