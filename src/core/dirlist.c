@@ -301,3 +301,114 @@ int cow_dir_is_empty_locked(struct cow_fs *fs, struct cow_node *dir)
 	cow_dirlist_free(&list);
 	return ret;
 }
+
+/* ---- listings served by position (cow_dirsnap) ---- */
+
+/* Position of @name: "." 1, ".." 2, the others a 63-bit hash from 3 up. */
+static uint64_t position(const char *name)
+{
+	uint64_t h = name_hash(name);
+
+	if (!strcmp(name, "."))
+		return 1;
+	if (!strcmp(name, ".."))
+		return 2;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	h >>= 1;
+	return h < 3 ? h + 3 : h;
+}
+
+static int by_position(const void *a, const void *b)
+{
+	const struct cow_dirent *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static int snap_read(struct cow_fs *fs, struct cow_node *dir,
+		     struct cow_dirsnap **out)
+{
+	struct cow_dirsnap *snap = calloc(1, sizeof(*snap));
+	size_t i;
+	int ret;
+
+	if (!snap)
+		return -ENOMEM;
+	ret = cow_dirlist_read(fs, dir, &snap->list);
+	if (ret < 0) {
+		free(snap);
+		return ret;
+	}
+	for (i = 0; i < snap->list.count; i++)
+		snap->list.ents[i].off = position(snap->list.ents[i].name);
+	qsort(snap->list.ents, snap->list.count, sizeof(*snap->list.ents),
+	      by_position);
+	snap->refs = 1;
+	*out = snap;
+	return 0;
+}
+
+static void snap_put_locked(struct cow_dirsnap *snap)
+{
+	if (--snap->refs == 0) {
+		cow_dirlist_free(&snap->list);
+		free(snap);
+	}
+}
+
+int cow_dirsnap_get(struct cow_fs *fs, struct cow_node *dir, bool fresh,
+		    struct cow_dirsnap **out)
+{
+	struct cow_dirsnap *snap = NULL;
+	int ret;
+
+	pthread_mutex_lock(&fs->snap_lock);
+	if (!fresh && dir->snap) {
+		snap = dir->snap;
+		snap->refs++;
+	}
+	pthread_mutex_unlock(&fs->snap_lock);
+	if (snap) {
+		*out = snap;
+		return 0;
+	}
+	ret = snap_read(fs, dir, &snap);
+	if (ret < 0)
+		return ret;
+	pthread_mutex_lock(&fs->snap_lock);
+	if (dir->snap)
+		snap_put_locked(dir->snap);
+	dir->snap = snap;
+	snap->refs++; /* the node's and the caller's */
+	pthread_mutex_unlock(&fs->snap_lock);
+	*out = snap;
+	return 0;
+}
+
+size_t cow_dirsnap_seek(const struct cow_dirsnap *snap, uint64_t off)
+{
+	size_t lo = 0, hi = snap->list.count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (snap->list.ents[mid].off <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void cow_dirsnap_put(struct cow_fs *fs, struct cow_node *dir,
+		     struct cow_dirsnap *snap, bool done)
+{
+	pthread_mutex_lock(&fs->snap_lock);
+	if (done && dir->snap == snap) {
+		dir->snap = NULL;
+		snap->refs--; /* the node's; the caller's remains */
+	}
+	snap_put_locked(snap);
+	pthread_mutex_unlock(&fs->snap_lock);
+}

@@ -147,7 +147,8 @@ int cow_rename(struct cow_fs *fs, struct cow_node *odir, const char *oname,
 
 struct cow_dirent {
 	uint64_t ino;
-	mode_t type; /* S_IFMT bits */
+	uint64_t off; /* its position in a sorted listing (cow_dirsnap) */
+	mode_t type;  /* S_IFMT bits */
 	char *name;
 };
 
@@ -160,6 +161,28 @@ struct cow_dirlist {
 int cow_dirlist_read(struct cow_fs *fs, struct cow_node *dir,
 		     struct cow_dirlist *list);
 void cow_dirlist_free(struct cow_dirlist *list);
+
+/*
+ * Listings served without a handle. Entries are ordered by a 63-bit hash
+ * of their name, their position ("." 1, ".." 2): a reader that resumes
+ * after position P gets the entries after P in the directory as it is
+ * then, so an entry there all along is listed exactly once however the
+ * directory changes in between. The snapshot taken at position 0 is kept
+ * in the node for the reads that follow, until one reaches the end.
+ */
+struct cow_dirsnap {
+	struct cow_dirlist list;
+	unsigned int refs; /* fs->snap_lock */
+};
+
+/* A snapshot of @dir (ref taken): a fresh one when @fresh or none. */
+int cow_dirsnap_get(struct cow_fs *fs, struct cow_node *dir, bool fresh,
+		    struct cow_dirsnap **out);
+/* Index of the first entry after position @off. */
+size_t cow_dirsnap_seek(const struct cow_dirsnap *snap, uint64_t off);
+/* Drops a ref; @done: the reader reached the end, @dir may forget it. */
+void cow_dirsnap_put(struct cow_fs *fs, struct cow_node *dir,
+		     struct cow_dirsnap *snap, bool done);
 /* True when @dir shows no entry (whiteouts only, or nothing). */
 int cow_dir_is_empty_locked(struct cow_fs *fs, struct cow_node *dir);
 

@@ -4,7 +4,7 @@
  * hold descriptors only where the data path needs them (directories'
  * layer descriptors; files' backing while open).
  */
-#include "node.h"
+#include "layer.h"
 
 #include "sys.h"
 
@@ -101,6 +101,7 @@ int cow_fs_init(struct cow_fs *fs)
 	pthread_cond_init(&fs->completer_cond, NULL);
 	cow_rwlock_init(&fs->ns_lock);
 	pthread_mutex_init(&fs->table_lock, NULL);
+	pthread_mutex_init(&fs->snap_lock, NULL);
 	return 0;
 }
 
@@ -114,6 +115,11 @@ static void free_node(struct cow_node *node)
 	if (node->map) {
 		cow_chunkmap_close(node->map);
 		free(node->map);
+	}
+	/* readers hold the node while they hold its snapshot */
+	if (node->snap && --node->snap->refs == 0) {
+		cow_dirlist_free(&node->snap->list);
+		free(node->snap);
 	}
 	pthread_mutex_destroy(&node->fill_lock);
 	pthread_rwlock_destroy(&node->lock);
@@ -144,6 +150,7 @@ void cow_fs_destroy(struct cow_fs *fs)
 	pthread_cond_destroy(&fs->completer_cond);
 	pthread_rwlock_destroy(&fs->ns_lock);
 	pthread_mutex_destroy(&fs->table_lock);
+	pthread_mutex_destroy(&fs->snap_lock);
 }
 
 void cow_node_get(struct cow_fs *fs, struct cow_node *node)

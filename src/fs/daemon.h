@@ -49,6 +49,7 @@ struct cow_daemon {
 	char *store_info; /* value of user.cowfs.store on the root; owned */
 	int control_fd;	  /* listening control socket, -1 if none */
 	pthread_t control_thread;
+	bool no_opendir; /* the kernel opens directories itself (init) */
 	pthread_t evict_thread;
 	bool evicting, evict_stop; /* evict_lock */
 	pthread_mutex_t evict_lock;

@@ -27,6 +27,10 @@ void cow_op_init(void *userdata, struct fuse_conn_info *conn)
 		want(conn, FUSE_CAP_WRITEBACK_CACHE);
 	if (d->opts.cache)
 		want(conn, FUSE_CAP_CACHE_SYMLINKS);
+	/* opendir's ENOSYS then means "open it yourself, cache its listing",
+	 * which cache=never must not have */
+	d->no_opendir =
+		d->opts.cache && (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT);
 	conn->max_write = 1u << 20;
 	conn->max_readahead = COW_READAHEAD;
 	conn->time_gran = 1;

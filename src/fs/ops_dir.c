@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * FUSE handlers for directories: a handle holds a snapshot of the merged
- * listing taken at opendir (and again at offset 0), so offsets stay stable
- * while the directory changes. Also the xattr handlers.
+ * FUSE handlers for directories: listings by position, which stay stable
+ * while the directory changes (see cow_dirsnap). Also the xattr handlers.
  */
 #include "daemon.h"
 
@@ -13,32 +12,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct dir_handle {
-	pthread_mutex_t lock; /* guards list */
-	struct cow_dirlist list;
-	bool loaded;
-};
-
+/*
+ * No handle: listings are served by position (cow_dirsnap). Where the
+ * kernel allows, opendir answers ENOSYS once and the kernel stops asking
+ * (no OPENDIR and RELEASEDIR round trips), caching the listing itself as
+ * it does when FOPEN_CACHE_DIR is set, which it then is by default.
+ */
 void cow_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct dir_handle *h = calloc(1, sizeof(*h));
+	struct cow_daemon *d = cow_op_daemon(req);
 
-	if (!h) {
-		fuse_reply_err(req, ENOMEM);
+	if (d->no_opendir) {
+		fuse_reply_err(req, ENOSYS);
 		return;
 	}
-	pthread_mutex_init(&h->lock, NULL);
-	fi->fh = (uint64_t)(uintptr_t)h;
-	if (cow_op_daemon(req)->opts.cache) {
+	fi->fh = 0;
+	if (d->opts.cache) {
 		/* The kernel drops this cache itself when the directory
 		 * changes through the mount, the only way it can change. */
 		fi->cache_readdir = 1;
 		fi->keep_cache = 1;
 	}
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		pthread_mutex_destroy(&h->lock);
-		free(h);
-	}
+	fuse_reply_open(req, fi);
 }
 
 static size_t add_plain(fuse_req_t req, char *buf, size_t size,
@@ -83,64 +78,56 @@ static size_t add_plus(fuse_req_t req, char *buf, size_t size,
 }
 
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		       struct fuse_file_info *fi, bool plus)
+		       bool plus)
 {
 	struct cow_daemon *d = cow_op_daemon(req);
-	struct dir_handle *h = (struct dir_handle *)(uintptr_t)fi->fh;
 	struct cow_node *dir = cow_op_node(req, ino);
+	struct cow_dirsnap *snap;
 	size_t used = 0, i, len;
-	char *buf;
-	int ret = 0;
+	char *buf = malloc(size);
+	int ret;
 
-	buf = malloc(size);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	pthread_mutex_lock(&h->lock);
-	if (off == 0 || !h->loaded) {
-		cow_dirlist_free(&h->list);
-		ret = cow_dirlist_read(&d->fs, dir, &h->list);
-		h->loaded = ret == 0;
+	ret = cow_dirsnap_get(&d->fs, dir, off == 0, &snap);
+	if (ret < 0) {
+		fuse_reply_err(req, -ret);
+		free(buf);
+		return;
 	}
-	for (i = (size_t)off; ret == 0 && i < h->list.count; i++) {
-		const struct cow_dirent *ent = &h->list.ents[i];
+	for (i = cow_dirsnap_seek(snap, (uint64_t)off); i < snap->list.count;
+	     i++) {
+		const struct cow_dirent *ent = &snap->list.ents[i];
 		len = plus ? add_plus(req, buf + used, size - used, dir, ent,
-				      (off_t)i + 1)
+				      (off_t)ent->off)
 			   : add_plain(req, buf + used, size - used, ent,
-				       (off_t)i + 1);
+				       (off_t)ent->off);
 		if (len > size - used)
 			break;
 		used += len;
 	}
-	pthread_mutex_unlock(&h->lock);
-	if (ret < 0)
-		fuse_reply_err(req, -ret);
-	else
-		fuse_reply_buf(req, buf, used);
+	cow_dirsnap_put(&d->fs, dir, snap, i == snap->list.count);
+	fuse_reply_buf(req, buf, used);
 	free(buf);
 }
 
 void cow_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	do_readdir(req, ino, size, off, fi, false);
+	do_readdir(req, ino, size, off, false);
 }
 
 void cow_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			struct fuse_file_info *fi)
 {
-	do_readdir(req, ino, size, off, fi, true);
+	do_readdir(req, ino, size, off, true);
 }
 
 void cow_op_releasedir(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
-	struct dir_handle *h = (struct dir_handle *)(uintptr_t)fi->fh;
-
-	cow_dirlist_free(&h->list);
-	pthread_mutex_destroy(&h->lock);
-	free(h);
 	fuse_reply_err(req, 0);
 }
 
