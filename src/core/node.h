@@ -64,7 +64,7 @@ struct cow_node {
 	int dir_upper;	 /* upper directory, -1 if none yet; owned */
 	int dir_base;	 /* merged BASE directory, -1 if none; owned */
 	char *base_path; /* BASE path of dir_base ("" for the root); owned */
-	uint64_t dir_version; /* bumped on every change of the listing */
+	uint64_t dir_version;	  /* bumped on every change of the listing */
 	struct cow_dirsnap *snap; /* listing being read; fs->snap_lock */
 
 	/* partially copied files: map changes under fill_lock */
@@ -89,7 +89,7 @@ struct cow_fs {
 	pthread_rwlock_t ns_lock;
 	pthread_mutex_t table_lock;
 	pthread_mutex_t snap_lock; /* directory snapshots (dirlist.c) */
-	struct cow_node **table; /* table_lock */
+	struct cow_node **table;   /* table_lock */
 	size_t table_size, table_count;
 	uint64_t next_generation; /* table_lock */
 	size_t ndirs;		  /* hashed directory nodes; table_lock */

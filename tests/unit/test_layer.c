@@ -189,6 +189,36 @@ static void test_whiteout_and_listing(struct cow_fs *fs)
 	cow_dirlist_free(&list);
 }
 
+/* Listings by position: sorted, unique offsets, resumable, kept until the
+ * end is reached. */
+static void test_dirsnap(struct cow_fs *fs)
+{
+	struct cow_dirsnap *snap, *again;
+	struct cow_node *dir;
+	size_t i, n;
+	int err;
+
+	dir = look(fs, fs->root, "dir", &err);
+	CHECK(dir && cow_dirsnap_get(fs, dir, true, &snap) == 0);
+	if (!dir || !snap)
+		return;
+	n = snap->list.count;
+	CHECK(n >= 3 && !strcmp(snap->list.ents[0].name, ".") &&
+	      snap->list.ents[0].off == 1 &&
+	      !strcmp(snap->list.ents[1].name, "..") &&
+	      snap->list.ents[1].off == 2);
+	for (i = 1; i < n; i++)
+		CHECK(snap->list.ents[i - 1].off < snap->list.ents[i].off);
+	CHECK(cow_dirsnap_seek(snap, 0) == 0);
+	for (i = 0; i < n; i++)
+		CHECK(cow_dirsnap_seek(snap, snap->list.ents[i].off) == i + 1);
+	CHECK(cow_dirsnap_get(fs, dir, false, &again) == 0 && again == snap);
+	cow_dirsnap_put(fs, dir, again, false);
+	CHECK(dir->snap == snap);
+	cow_dirsnap_put(fs, dir, snap, true);
+	CHECK(dir->snap == NULL);
+}
+
 static void test_rmdir_mkdir_opaque(struct cow_fs *fs)
 {
 	struct cow_new nw = {.mode = S_IFDIR | 0755};
@@ -251,6 +281,7 @@ int main(void)
 	test_lookup_and_lazy_open(&fs);
 	test_metacopy(&fs);
 	test_whiteout_and_listing(&fs);
+	test_dirsnap(&fs);
 	test_rmdir_mkdir_opaque(&fs);
 	test_rename_dir_redirect(&fs);
 	test_publish_replaces_whiteout(&fs);
