@@ -164,6 +164,27 @@ static long work_on(struct cow_fs *fs, struct cow_node *node, long budget)
 	return ret < 0 ? ret : done;
 }
 
+/*
+ * The copy no longer stands for a BASE object: its origin goes, and it
+ * takes the identity of its upper inode (BASE's inode number may be
+ * reused once BASE's object is gone).
+ */
+static int detach_origin(struct cow_fs *fs, struct cow_node *node, int upper_fd)
+{
+	struct stat st;
+	int ret = cow_sys_fremovexattr(upper_fd, fs->store.x_origin);
+
+	if (ret == -ENODATA)
+		ret = 0;
+	if (ret == 0)
+		ret = cow_sys_fstat(upper_fd, &st);
+	if (ret == 0) {
+		cow_node_rekey(fs, node, cow_fs_upper_key(fs, st.st_ino));
+		node->has_base = false;
+	}
+	return ret;
+}
+
 int cow_partial_complete_locked(struct cow_fs *fs, struct cow_node *node)
 {
 	int base_fd = -1, upper_fd = -1, ret;
@@ -178,6 +199,8 @@ int cow_partial_complete_locked(struct cow_fs *fs, struct cow_node *node)
 	pthread_rwlock_unlock(&node->lock);
 	if (ret == 0)
 		ret = finalize_locked(fs, node, upper_fd);
+	if (ret == 0)
+		ret = detach_origin(fs, node, upper_fd);
 	cow_sys_close(base_fd);
 	cow_sys_close(upper_fd);
 	if (ret == 0)

@@ -46,7 +46,7 @@ int cow_partial_fsync(struct cow_node *node, bool datasync);
 int cow_partial_fill_one(struct cow_node *node, int base_fd, int upper_fd,
 			 uint64_t *next);
 /* ns_lock held (write): fills every chunk of @node, then makes it a
- * plain upper file (completer.c). */
+ * plain upper file of its own identity, no origin (completer.c). */
 int cow_partial_complete_locked(struct cow_fs *fs, struct cow_node *node);
 /*
  * ns_lock held (write), before BASE changes at or below path @top ("" for
