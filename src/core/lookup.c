@@ -465,24 +465,15 @@ int cow_lookup_locked(struct cow_fs *fs, struct cow_node *dir, const char *name,
 {
 	struct cow_resolved r;
 	struct cow_node *node;
-	bool base;
 	int ret;
 
 	ret = cow_resolve(fs, dir, name, &r);
 	if (ret < 0)
 		return ret;
-	base = r.state == COW_BASE && !r.indexed;
-	*st = r.st;
 	ret = cow_resolved_node(fs, dir, name, &r, &node);
 	if (ret < 0)
 		return ret;
-	/* BASE never changes: what was just read of a BASE object is its
-	 * attributes (no second stat). Any other node asks its layer. */
-	if (base && node->state == COW_BASE && !node->indexed &&
-	    !node->excluded)
-		st->st_ino = node->key;
-	else
-		ret = cow_getattr_locked(fs, node, st);
+	ret = cow_getattr_locked(fs, node, st);
 	if (ret < 0) {
 		cow_node_put(fs, node);
 		return ret;
