@@ -162,7 +162,9 @@ static int commit_other(struct cow_manage *m, struct cow_node *dir,
 				 name);
 	} else {
 		tmp_name(m, tmp);
-		ret = make_copy(m, dir, name, node, &st, tmp);
+		ret = cow_origins_release(m, dir->dir_base, name);
+		if (ret == 0)
+			ret = make_copy(m, dir, name, node, &st, tmp);
 		if (ret == 0)
 			ret = apply_meta(m->fs, dir->dir_upper, name,
 					 dir->dir_base, tmp);
@@ -193,6 +195,8 @@ static int commit_whiteout(struct cow_manage *m, struct cow_node *dir,
 	int ret = 0;
 
 	if (dir->dir_base >= 0)
+		ret = cow_origins_release(m, dir->dir_base, name);
+	if (ret == 0 && dir->dir_base >= 0)
 		ret = cow_store_remove_tree(dir->dir_base, name);
 	if (ret == 0 && dir->dir_base >= 0)
 		ret = cow_sys_fsync(dir->dir_base, false);
@@ -243,8 +247,11 @@ static int commit_redirect(struct cow_manage *m, struct cow_node *dir,
 		last = last ? last : old;
 		ret = src < 0 ? src : 0;
 	}
-	if (ret == 0 && cow_sys_fstatat(dir->dir_base, name, &st) == 0)
-		ret = cow_store_remove_tree(dir->dir_base, name);
+	if (ret == 0 && cow_sys_fstatat(dir->dir_base, name, &st) == 0) {
+		ret = cow_origins_release(m, dir->dir_base, name);
+		if (ret == 0)
+			ret = cow_store_remove_tree(dir->dir_base, name);
+	}
 	if (ret == 0)
 		ret = cow_sys_renameat2(src, last, dir->dir_base, name, 0);
 	if (ret == 0) {
@@ -272,6 +279,8 @@ static int make_base_dir(struct cow_manage *m, struct cow_node *dir,
 	int ret = 0;
 
 	if (cow_sys_fstatat(dir->dir_base, name, &st) == 0)
+		ret = cow_origins_release(m, dir->dir_base, name);
+	if (ret == 0 && cow_sys_fstatat(dir->dir_base, name, &st) == 0)
 		ret = cow_store_remove_tree(dir->dir_base, name);
 	tmp_name(m, tmp);
 	if (ret == 0)
@@ -522,6 +531,7 @@ static int commit_locked(struct cow_manage *m, const char *path)
 		ret = commit_name(m, dir, last, norm);
 	if (!m->dry_run)
 		cow_manage_sweep(m);
+	cow_origins_free(&m->origins);
 	cow_node_forget(m->fs, dir, 1);
 	return ret;
 }

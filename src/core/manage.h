@@ -27,6 +27,18 @@ struct cow_inval {
 	size_t nents, cap;
 };
 
+/* Copies that moved away from their BASE object (origins.c). */
+struct cow_moved {
+	uint64_t origin; /* 0 once detached */
+	char *path;	 /* in upper/; owned */
+};
+
+struct cow_origins {
+	struct cow_moved *v;
+	size_t n, cap;
+	bool loaded; /* upper/ was walked for them */
+};
+
 struct cow_manage {
 	struct cow_fs *fs;
 	bool dry_run;
@@ -34,8 +46,9 @@ struct cow_manage {
 	void (*say)(void *ctx, const char *line);
 	void *ctx;
 	struct cow_inval inval;
-	unsigned long changes; /* entries committed or discarded */
-	char why[512];	       /* the reason when an operation is refused */
+	struct cow_origins origins; /* commit: found at the first need */
+	unsigned long changes;	    /* entries committed or discarded */
+	char why[512]; /* the reason when an operation is refused */
 };
 
 /*
@@ -47,6 +60,17 @@ int cow_commit(struct cow_manage *m, const char *path);
 /* Nodes at or below @path, for the caller to flush before the operation. */
 int cow_manage_affected(struct cow_manage *m, const char *path);
 void cow_inval_free(struct cow_fs *fs, struct cow_inval *inv);
+/* The kernel is to drop @node's attributes and pages (a ref is taken). */
+void cow_inval_add_node(struct cow_fs *fs, struct cow_inval *inv,
+			struct cow_node *node);
+
+/*
+ * origins.c: before a commit deletes or replaces the BASE object @name of
+ * BASE directory @bdir (a tree, for a directory), copies of its objects
+ * that moved elsewhere drop their origin and take their upper identity.
+ */
+int cow_origins_release(struct cow_manage *m, int bdir, const char *name);
+void cow_origins_free(struct cow_origins *o);
 
 /* evict.c: whether more directories are held than fs->max_dirs, and the
  * names of the coldest ones, for the kernel to forget. */

@@ -79,6 +79,32 @@ static void unhash_locked(struct cow_fs *fs, struct cow_node *node)
 		fs->ndirs--;
 }
 
+/* Unhashed nodes that live on are listed, so that destroy finds them. */
+static void orphan_locked(struct cow_fs *fs, struct cow_node *node)
+{
+	if (node->orphan)
+		return;
+	node->orphan = true;
+	node->orphan_prev = NULL;
+	node->orphan_next = fs->orphans;
+	if (fs->orphans)
+		fs->orphans->orphan_prev = node;
+	fs->orphans = node;
+}
+
+static void unorphan_locked(struct cow_fs *fs, struct cow_node *node)
+{
+	if (!node->orphan)
+		return;
+	if (node->orphan_prev)
+		node->orphan_prev->orphan_next = node->orphan_next;
+	else
+		fs->orphans = node->orphan_next;
+	if (node->orphan_next)
+		node->orphan_next->orphan_prev = node->orphan_prev;
+	node->orphan = false;
+}
+
 uint64_t cow_fs_upper_key(const struct cow_fs *fs, ino_t ino)
 {
 	return fs->same_dev ? (uint64_t)ino : (uint64_t)ino | (1ULL << 63);
@@ -126,22 +152,32 @@ static void free_node(struct cow_node *node)
 	free(node);
 }
 
+static void destroy_node(struct cow_node *n)
+{
+	struct cow_alias *a, *an;
+
+	for (a = n->aliases; a; a = an) {
+		an = a->next;
+		free(a);
+	}
+	free_node(n);
+}
+
 void cow_fs_destroy(struct cow_fs *fs)
 {
+	struct cow_node *n, *next;
 	size_t i;
 
-	for (i = 0; i < fs->table_size; i++) {
-		struct cow_node *n = fs->table[i], *next;
-		for (; n; n = next) {
-			struct cow_alias *a, *an;
+	for (i = 0; i < fs->table_size; i++)
+		for (n = fs->table[i]; n; n = next) {
 			next = n->hnext;
-			for (a = n->aliases; a; a = an) {
-				an = a->next;
-				free(a);
-			}
-			free_node(n);
+			destroy_node(n);
 		}
+	for (n = fs->orphans; n; n = next) {
+		next = n->orphan_next;
+		destroy_node(n);
 	}
+	fs->orphans = NULL;
 	free(fs->table);
 	fs->table = NULL;
 	free(fs->partial);
@@ -176,6 +212,7 @@ void cow_node_put(struct cow_fs *fs, struct cow_node *node)
 			return;
 		}
 		unhash_locked(fs, node);
+		unorphan_locked(fs, node);
 		pthread_mutex_unlock(&fs->table_lock);
 		for (a = node->aliases; a; a = next) {
 			next = a->next;
@@ -216,6 +253,8 @@ void cow_node_forget(struct cow_fs *fs, struct cow_node *node, uint64_t n)
 void cow_node_unhash(struct cow_fs *fs, struct cow_node *node)
 {
 	pthread_mutex_lock(&fs->table_lock);
+	if (node->hashed)
+		orphan_locked(fs, node);
 	unhash_locked(fs, node);
 	pthread_mutex_unlock(&fs->table_lock);
 }
@@ -233,6 +272,20 @@ struct cow_node *cow_node_new(uint64_t key, mode_t type)
 	node->fd_base = node->fd_upper = -1;
 	cow_rwlock_init(&node->lock);
 	pthread_mutex_init(&node->fill_lock, NULL);
+	return node;
+}
+
+struct cow_node *cow_node_find(struct cow_fs *fs, uint64_t key, mode_t type)
+{
+	struct cow_node *node;
+
+	pthread_mutex_lock(&fs->table_lock);
+	for (node = fs->table[slot_of(fs, key)]; node; node = node->hnext)
+		if (node->key == key && node->type == (type & S_IFMT))
+			break;
+	if (node)
+		node->refs++;
+	pthread_mutex_unlock(&fs->table_lock);
 	return node;
 }
 

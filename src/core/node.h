@@ -50,8 +50,11 @@ struct cow_node {
 	uint64_t generation;	/* immutable */
 	uint64_t used;		/* fs->clock at its last lookup; atomic */
 	bool hashed;		/* findable by key; table_lock */
-	mode_t type;		/* S_IFMT; immutable */
-	pthread_rwlock_t lock;	/* see lock order above */
+	/* unhashed while still referenced (fs->orphans); table_lock */
+	struct cow_node *orphan_prev, *orphan_next;
+	bool orphan;
+	mode_t type;	       /* S_IFMT; immutable */
+	pthread_rwlock_t lock; /* see lock order above */
 
 	/* namespace: ns_lock (write to change, read to use) */
 	struct cow_alias *aliases; /* empty once unlinked */
@@ -90,6 +93,7 @@ struct cow_fs {
 	pthread_mutex_t table_lock;
 	pthread_mutex_t snap_lock; /* directory snapshots (dirlist.c) */
 	struct cow_node **table;   /* table_lock */
+	struct cow_node *orphans;  /* unhashed, still referenced; table_lock */
 	size_t table_size, table_count;
 	uint64_t next_generation; /* table_lock */
 	size_t ndirs;		  /* hashed directory nodes; table_lock */
@@ -143,6 +147,8 @@ struct cow_node *cow_node_new(uint64_t key, mode_t type);
  */
 struct cow_node *cow_node_insert(struct cow_fs *fs, struct cow_node *fresh);
 void cow_node_discard(struct cow_node *fresh);
+/* The hashed node of identity @key and @type's kind (ref taken), or NULL. */
+struct cow_node *cow_node_find(struct cow_fs *fs, uint64_t key, mode_t type);
 
 /*
  * Aliases. Changes happen under ns_lock (write); the list itself is guarded

@@ -40,8 +40,8 @@ int cow_inval_add_ent(struct cow_fs *fs, struct cow_inval *inv,
 	return 0;
 }
 
-static void inval_add_node(struct cow_fs *fs, struct cow_inval *inv,
-			   struct cow_node *node)
+void cow_inval_add_node(struct cow_fs *fs, struct cow_inval *inv,
+			struct cow_node *node)
 {
 	struct cow_node_set *set = &inv->nodes;
 	struct cow_node **grown;
@@ -120,7 +120,7 @@ static int refresh_one(struct cow_manage *m, struct cow_node *node,
 	cow_resolved_free(&r);
 	if (node->state == COW_PARTIAL && node->map && !node->on_partial_list)
 		cow_partial_track(m->fs, node);
-	inval_add_node(m->fs, &m->inval, node);
+	cow_inval_add_node(m->fs, &m->inval, node);
 	return ret;
 }
 
@@ -173,7 +173,7 @@ int cow_manage_refresh(struct cow_manage *m, struct cow_node *dir,
 	int ret = 0;
 
 	dir->dir_version++;
-	inval_add_node(m->fs, &m->inval, dir);
+	cow_inval_add_node(m->fs, &m->inval, dir);
 	if (!name[0]) /* the root: everything */
 		return refresh_below(m, dir, rekey);
 	cow_inval_add_ent(m->fs, &m->inval, dir, name);

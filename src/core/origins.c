@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Copies that moved away from their BASE object. An upper copy keeps the
+ * BASE inode number it was made from (its origin, which is its identity
+ * in the view) wherever it is renamed to. Before a commit deletes or
+ * replaces a BASE object, copies of it elsewhere let go of that number:
+ * ext4 gives it to the next file made, and two objects of one identity
+ * would be one node to the view. They drop their origin and take their
+ * upper inode's identity instead.
+ */
+#include "manage.h"
+
+#include "lookup_i.h"
+#include "sys.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int remember(struct cow_origins *o, uint64_t origin, const char *path)
+{
+	struct cow_moved *grown;
+
+	if (o->n == o->cap) {
+		o->cap = o->cap ? 2 * o->cap : 16;
+		grown = realloc(o->v, o->cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		o->v = grown;
+	}
+	o->v[o->n].path = strdup(path);
+	if (!o->v[o->n].path)
+		return -ENOMEM;
+	o->v[o->n++].origin = origin;
+	return 0;
+}
+
+/*
+ * A plain copy (no metacopy, partial copy or hard link) with an origin
+ * that BASE does not hold at the same path, in directory @bfd (-1: none).
+ */
+static bool has_xattr_at(int dirfd, const char *name, const char *attr)
+{
+	return cow_sys_getxattrat(dirfd, name, attr, NULL, 0) >= 0;
+}
+
+static bool moved_copy(struct cow_fs *fs, int ufd, int bfd, const char *name,
+		       const struct stat *st, uint64_t *origin)
+{
+	char buf[32];
+	struct stat bst;
+	ssize_t n;
+
+	if (st->st_nlink > 1 || S_ISLNK(st->st_mode))
+		return false;
+	n = cow_sys_getxattrat(ufd, name, fs->store.x_origin, buf,
+			       sizeof(buf) - 1);
+	if (n <= 0 || has_xattr_at(ufd, name, fs->store.x_metacopy) ||
+	    has_xattr_at(ufd, name, fs->store.x_partial))
+		return false;
+	buf[n] = '\0';
+	*origin = strtoull(buf, NULL, 10);
+	return bfd < 0 || cow_sys_fstatat(bfd, name, &bst) < 0 ||
+	       bst.st_ino != *origin;
+}
+
+/* Records the moved copies below upper directory @ufd (consumed). */
+static int walk(struct cow_fs *fs, struct cow_origins *o, int ufd, int bfd,
+		char *path, size_t len)
+{
+	struct dirent *de;
+	struct stat st;
+	uint64_t origin;
+	int ret = 0;
+	DIR *d = fdopendir(ufd);
+
+	if (!d) {
+		cow_sys_close(ufd);
+		return -errno;
+	}
+	while (ret == 0 && (de = readdir(d))) {
+		int n;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    cow_sys_fstatat(dirfd(d), de->d_name, &st) < 0 ||
+		    cow_store_is_whiteout(&st))
+			continue;
+		n = snprintf(path + len, PATH_MAX - len, "%s%s", len ? "/" : "",
+			     de->d_name);
+		if (n >= (int)(PATH_MAX - len))
+			continue; /* deeper than a path: not reachable by name */
+		if (S_ISDIR(st.st_mode)) {
+			int sub = cow_sys_open_dir(dirfd(d), de->d_name);
+			int bsub = bfd >= 0 ? cow_base_openat(&fs->base, bfd,
+							      de->d_name,
+							      O_DIRECTORY)
+					    : -1;
+			ret = sub < 0 ? 0
+				      : walk(fs, o, sub, bsub < 0 ? -1 : bsub,
+					     path, len + (size_t)n);
+			cow_sys_close(bsub);
+		} else if (moved_copy(fs, dirfd(d), bfd, de->d_name, &st,
+				      &origin)) {
+			ret = remember(o, origin, path);
+		}
+		path[len] = '\0';
+	}
+	closedir(d);
+	return ret;
+}
+
+static int load(struct cow_fs *fs, struct cow_origins *o)
+{
+	char path[PATH_MAX] = "";
+	int ufd, bfd, ret;
+
+	if (o->loaded)
+		return 0;
+	o->loaded = true;
+	/* a descriptor of its own: a dup would share (and move) the offset */
+	ufd = cow_sys_openat(fs->store.upper_fd, ".", O_RDONLY | O_DIRECTORY,
+			     0);
+	if (ufd < 0)
+		return ufd;
+	bfd = cow_base_open_path(fs, "");
+	ret = walk(fs, o, ufd, bfd < 0 ? -1 : bfd, path, 0);
+	cow_sys_close(bfd);
+	return ret;
+}
+
+/* The copy at upper @path lets go of its origin: no xattr, upper identity. */
+static int detach(struct cow_manage *m, const struct cow_moved *mv)
+{
+	struct cow_fs *fs = m->fs;
+	char *copy = strdup(mv->path), *name, *save = NULL, *c, *next;
+	int fd = dup(fs->store.upper_fd), sub, ret;
+	struct cow_node *node;
+	struct stat st;
+
+	if (!copy || fd < 0) {
+		free(copy);
+		cow_sys_close(fd);
+		return -ENOMEM;
+	}
+	name = strrchr(copy, '/');
+	if (name)
+		*name++ = '\0';
+	for (c = name ? strtok_r(copy, "/", &save) : NULL; c && fd >= 0;
+	     c = next) {
+		next = strtok_r(NULL, "/", &save);
+		sub = cow_sys_open_dir(fd, c);
+		cow_sys_close(fd);
+		fd = sub;
+	}
+	name = name ? name : copy;
+	ret = fd < 0 ? fd : cow_sys_removexattrat(fd, name, fs->store.x_origin);
+	if (ret == 0 || ret == -ENODATA)
+		ret = cow_sys_fstatat(fd, name, &st);
+	if (ret == 0) {
+		node = cow_node_find(fs, mv->origin, st.st_mode);
+		if (node && node->state != COW_BASE) {
+			cow_node_rekey(fs, node,
+				       cow_fs_upper_key(fs, st.st_ino));
+			node->has_base = false;
+			cow_inval_add_node(fs, &m->inval, node);
+		}
+		if (node)
+			cow_node_put(fs, node);
+	}
+	cow_sys_close(fd);
+	free(copy);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+static int detach_ino(struct cow_manage *m, uint64_t ino)
+{
+	struct cow_origins *o = &m->origins;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; ret == 0 && i < o->n; i++)
+		if (o->v[i].origin == ino) {
+			ret = detach(m, &o->v[i]);
+			o->v[i].origin = 0; /* done */
+		}
+	return ret;
+}
+
+/* Detaches the copies of every object below BASE directory @fd (consumed). */
+static int detach_below(struct cow_manage *m, int fd)
+{
+	struct dirent *de;
+	struct stat st;
+	int ret = 0;
+	DIR *d = fdopendir(fd);
+
+	if (!d) {
+		cow_sys_close(fd);
+		return -errno;
+	}
+	while (ret == 0 && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    cow_sys_fstatat(dirfd(d), de->d_name, &st) < 0)
+			continue;
+		if (!S_ISDIR(st.st_mode)) {
+			ret = detach_ino(m, st.st_ino);
+			continue;
+		}
+		fd = cow_base_openat(&m->fs->base, dirfd(d), de->d_name,
+				     O_DIRECTORY);
+		if (fd >= 0)
+			ret = detach_below(m, fd);
+	}
+	closedir(d);
+	return ret;
+}
+
+int cow_origins_release(struct cow_manage *m, int bdir, const char *name)
+{
+	struct cow_origins *o = &m->origins;
+	struct stat st;
+	int ret, fd;
+
+	if (m->dry_run || bdir < 0 || cow_sys_fstatat(bdir, name, &st) < 0)
+		return 0;
+	ret = load(m->fs, o);
+	if (ret < 0 || o->n == 0)
+		return ret;
+	if (!S_ISDIR(st.st_mode))
+		return detach_ino(m, st.st_ino);
+	fd = cow_base_openat(&m->fs->base, bdir, name, O_DIRECTORY);
+	return fd < 0 ? fd : detach_below(m, fd);
+}
+
+void cow_origins_free(struct cow_origins *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		free(o->v[i].path);
+	free(o->v);
+	memset(o, 0, sizeof(*o));
+}
