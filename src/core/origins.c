@@ -91,7 +91,7 @@ static int walk(struct cow_fs *fs, struct cow_origins *o, int ufd, int bfd,
 		n = snprintf(path + len, PATH_MAX - len, "%s%s", len ? "/" : "",
 			     de->d_name);
 		if (n >= (int)(PATH_MAX - len))
-			continue; /* deeper than a path: not reachable by name */
+			continue; /* too deep to be reached by name */
 		if (S_ISDIR(st.st_mode)) {
 			int sub = cow_sys_open_dir(dirfd(d), de->d_name);
 			int bsub = bfd >= 0 ? cow_base_openat(&fs->base, bfd,
