@@ -207,27 +207,6 @@ static int commit_whiteout(struct cow_manage *m, struct cow_node *dir,
 	return ret;
 }
 
-/* Upper directory of BASE path @path ("a/b"), or -errno. */
-static int open_upper_path(struct cow_fs *fs, const char *path)
-{
-	char *copy = strdup(path), *save = NULL, *c;
-	int fd = dup(fs->store.upper_fd), next;
-
-	if (!copy || fd < 0) {
-		free(copy);
-		cow_sys_close(fd);
-		return -ENOMEM;
-	}
-	for (c = strtok_r(copy, "/", &save); c && fd >= 0;
-	     c = strtok_r(NULL, "/", &save)) {
-		next = cow_sys_open_dir(fd, c);
-		cow_sys_close(fd);
-		fd = next;
-	}
-	free(copy);
-	return fd;
-}
-
 /* A renamed directory: BASE's directory moves to its new name. */
 static int commit_redirect(struct cow_manage *m, struct cow_node *dir,
 			   const char *name, struct cow_node *node)
@@ -260,7 +239,7 @@ static int commit_redirect(struct cow_manage *m, struct cow_node *dir,
 					    m->fs->store.x_redirect);
 	}
 	/* The whiteout left at the old name hides nothing now. */
-	up = ret == 0 ? open_upper_path(m->fs, last == old ? "" : old) : -1;
+	up = ret == 0 ? cow_upper_open_path(m->fs, last == old ? "" : old) : -1;
 	if (up >= 0 && cow_sys_fstatat(up, last, &st) == 0 &&
 	    cow_store_is_whiteout(&st))
 		cow_sys_unlinkat(up, last, 0);

@@ -62,6 +62,26 @@ int cow_base_open_path(struct cow_fs *fs, const char *path)
 	return fd;
 }
 
+int cow_upper_open_path(struct cow_fs *fs, const char *path)
+{
+	char *copy = strdup(path), *save = NULL, *c;
+	int fd = dup(fs->store.upper_fd), next;
+
+	if (!copy || fd < 0) {
+		free(copy);
+		cow_sys_close(fd);
+		return -ENOMEM;
+	}
+	for (c = strtok_r(copy, "/", &save); c && fd >= 0;
+	     c = strtok_r(NULL, "/", &save)) {
+		next = cow_sys_open_dir(fd, c);
+		cow_sys_close(fd);
+		fd = next;
+	}
+	free(copy);
+	return fd;
+}
+
 void cow_resolved_free(struct cow_resolved *r)
 {
 	if (r->map) {

@@ -32,6 +32,8 @@ int cow_resolved_node(struct cow_fs *fs, struct cow_node *dir, const char *name,
 		      struct cow_resolved *r, struct cow_node **out);
 char *cow_path_join(const char *dir, const char *name);
 int cow_base_open_path(struct cow_fs *fs, const char *path);
+/* The upper directory at path @path ("a/b", "" for upper/), or -errno. */
+int cow_upper_open_path(struct cow_fs *fs, const char *path);
 
 /* Whether BASE has @name under @dir (a whiteout is then needed). */
 bool cow_base_has(struct cow_node *dir, const char *name, struct stat *st);

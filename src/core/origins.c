@@ -135,26 +135,17 @@ static int load(struct cow_fs *fs, struct cow_origins *o)
 static int detach(struct cow_manage *m, const struct cow_moved *mv)
 {
 	struct cow_fs *fs = m->fs;
-	char *copy = strdup(mv->path), *name, *save = NULL, *c, *next;
-	int fd = dup(fs->store.upper_fd), sub, ret;
+	char *copy = strdup(mv->path), *name;
 	struct cow_node *node;
 	struct stat st;
+	int fd, ret;
 
-	if (!copy || fd < 0) {
-		free(copy);
-		cow_sys_close(fd);
+	if (!copy)
 		return -ENOMEM;
-	}
 	name = strrchr(copy, '/');
 	if (name)
 		*name++ = '\0';
-	for (c = name ? strtok_r(copy, "/", &save) : NULL; c && fd >= 0;
-	     c = next) {
-		next = strtok_r(NULL, "/", &save);
-		sub = cow_sys_open_dir(fd, c);
-		cow_sys_close(fd);
-		fd = sub;
-	}
+	fd = cow_upper_open_path(fs, name ? copy : "");
 	name = name ? name : copy;
 	ret = fd < 0 ? fd : cow_sys_removexattrat(fd, name, fs->store.x_origin);
 	if (ret == 0 || ret == -ENODATA)
