@@ -276,6 +276,88 @@ static void finish(struct cow_fs *fs, struct cow_node *node,
 	}
 }
 
+/* The upper inode of @node opened for writing, made writable for the
+ * owner meanwhile if its mode forbids it (*@restore: the mode to put back,
+ * or 0). */
+static int open_upper_rw(struct cow_fs *fs, struct cow_node *node,
+			 struct stat *st, mode_t *restore)
+{
+	char name[NAME_MAX + 1], path[COW_FD_PATH_MAX];
+	int dirfd, fd, rw;
+
+	*restore = 0;
+	if (!cow_upper_loc(fs, node, &dirfd, name))
+		return -ENOENT;
+	fd = cow_sys_openat(dirfd, name, O_RDWR | O_NOFOLLOW, 0);
+	if (fd != -EACCES)
+		return fd < 0 || cow_sys_fstat(fd, st) == 0 ? fd : -EIO;
+	fd = cow_sys_openat(dirfd, name, O_RDONLY | O_NOFOLLOW, 0);
+	if (fd < 0 || cow_sys_fstat(fd, st) < 0 ||
+	    fchmod(fd, (st->st_mode & 07777) | S_IWUSR) < 0) {
+		cow_sys_close(fd);
+		return -EACCES;
+	}
+	*restore = (st->st_mode & 07777) | S_IFREG;
+	rw = cow_sys_openat(AT_FDCWD, cow_sys_fd_path(fd, path), O_RDWR, 0);
+	cow_sys_close(fd);
+	return rw;
+}
+
+/*
+ * Copies the data of indexed metacopy @node into its upper inode itself:
+ * every upper name of a BASE inode with several links is a link to that
+ * inode, including names the node does not know of yet, so the data must
+ * land there, not in a new inode. The metacopy mark goes last, after the
+ * data and the old times are back (and synced), so a crash in between
+ * leaves a metacopy that still reads BASE.
+ */
+static int fill_in_place(struct cow_fs *fs, struct cow_node *node, off_t limit)
+{
+	struct timespec ts[2];
+	struct stat st, bst;
+	mode_t restore;
+	int fd, data_fd, ret;
+	off_t end;
+
+	fd = open_upper_rw(fs, node, &st, &restore);
+	if (fd < 0)
+		return fd;
+	data_fd = node->fd_base >= 0 ? node->fd_base
+				     : cow_base_data_open(fs, node);
+	ret = data_fd < 0 ? data_fd : cow_sys_fstat(data_fd, &bst);
+	end = limit >= 0 && limit < st.st_size ? limit : st.st_size;
+	if (ret == 0 && bst.st_ino != node->key)
+		ret = -ESTALE; /* the name no longer leads to its BASE inode */
+	if (ret == 0)
+		ret = cow_copy_data(data_fd, fd, end, bst.st_size);
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	if (ret == 0 && futimens(fd, ts) < 0)
+		ret = -errno;
+	if (ret == 0 && fs->store.fsync)
+		ret = cow_sys_fsync(fd, true);
+	if (ret == 0)
+		ret = cow_sys_fremovexattr(fd, fs->store.x_metacopy);
+	if (restore && fchmod(fd, restore & 07777) < 0 && ret == 0)
+		ret = -errno;
+	if (data_fd >= 0 && data_fd != node->fd_base)
+		cow_sys_close(data_fd);
+	if (ret < 0) {
+		cow_sys_close(fd);
+		cow_err("copy-up of linked file %llu failed: %s",
+			(unsigned long long)node->key, strerror(-ret));
+		return ret;
+	}
+	node->state = COW_UPPER;
+	if (node->nopen > 0) {
+		cow_sys_close(node->fd_upper);
+		node->fd_upper = fd;
+	} else {
+		cow_sys_close(fd);
+	}
+	return 0;
+}
+
 /* ns_lock and node->lock held for writing. */
 static int copyup_file_locked(struct cow_fs *fs, struct cow_node *node,
 			      enum cow_copy what, off_t limit)
@@ -287,6 +369,8 @@ static int copyup_file_locked(struct cow_fs *fs, struct cow_node *node,
 	if (node->state == COW_UPPER || node->state == COW_PARTIAL ||
 	    (node->state == COW_META && !data))
 		return 0;
+	if (node->state == COW_META && node->indexed && S_ISREG(node->type))
+		return fill_in_place(fs, node, limit);
 	if (cow_node_name(fs, node, &fc.parent, fc.name)) {
 		ret = cow_copyup_dir_locked(fs, fc.parent);
 		if (ret < 0)

@@ -12,6 +12,10 @@ echo orig >"$BASE/a"
 ln "$BASE/a" "$BASE/x/b"
 echo solo >"$BASE/solo"
 ln -s solo "$BASE/sl"
+echo two >"$BASE/m1"
+ln "$BASE/m1" "$BASE/x/m2"
+echo ro >"$BASE/r1"
+ln "$BASE/r1" "$BASE/x/r2"
 cow_base_snapshot
 cow_mount
 expect_eq "$(stat -c '%i %h' "$MNT/a")" "$(stat -c '%i %h' "$MNT/x/b")" "BASE links"
@@ -33,3 +37,23 @@ rm "$MNT/a"
 expect_eq "$(stat -c %h "$MNT/x/b")" 1 "link count after unlink"
 expect_file_content "$MNT/x/b" "$(printf 'orig\nmore')"
 expect_eq "$(stat -c %h "$MNT/solo")" 2 "new links after remount"
+
+stat "$MNT/x/m2" >/dev/null
+chmod 600 "$MNT/m1"
+drop_caches
+echo more >>"$MNT/m1"
+drop_caches
+expect_file_content "$MNT/x/m2" "$(printf 'two\nmore')"
+expect_eq "$(stat -c '%a %h' "$MNT/x/m2")" "600 2" "metacopy's other name"
+expect_eq "$(stat -c '%i' "$MNT/x/m2")" "$(stat -c '%i' "$MNT/m1")" "one inode"
+exec 5<>"$MNT/r1"
+chmod 444 "$MNT/r1"
+drop_caches
+echo new >&5
+exec 5>&-
+drop_caches
+expect_file_content "$MNT/x/r2" new
+expect_eq "$(stat -c '%a %h' "$MNT/x/r2")" "444 2" "read-only metacopy's name"
+cow_remount
+expect_file_content "$MNT/x/m2" "$(printf 'two\nmore')"
+expect_file_content "$MNT/r1" new
