@@ -113,7 +113,6 @@ void cow_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		 struct fuse_file_info *fi);
 void cow_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		      off_t off, struct fuse_file_info *fi);
-void cow_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void cow_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void cow_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		  struct fuse_file_info *fi);

@@ -64,7 +64,6 @@ const struct fuse_lowlevel_ops cow_ops = {
 	.create = cow_op_create,
 	.read = cow_op_read,
 	.write_buf = cow_op_write_buf,
-	.flush = cow_op_flush,
 	.release = cow_op_release,
 	.fsync = cow_op_fsync,
 	.fallocate = cow_op_fallocate,
