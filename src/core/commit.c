@@ -216,7 +216,7 @@ static int commit_redirect(struct cow_manage *m, struct cow_node *dir,
 	int src = -1, up = -1, ret = old ? 0 : -ENOMEM;
 
 	if (ret == 0) /* copies may read from the old place */
-		ret = cow_partial_settle_locked(m->fs, old);
+		ret = cow_partial_settle_locked(m->fs, old, &m->inval);
 
 	last = old ? strrchr(old, '/') : NULL;
 	if (ret == 0) {
@@ -493,7 +493,8 @@ static int commit_locked(struct cow_manage *m, const char *path)
 						 : strerror(-ret));
 	/* BASE is about to change below norm: copies reading from there
 	 * (renamed partial copies, mostly) must not lose their data. */
-	ret = m->dry_run ? 0 : cow_partial_settle_locked(m->fs, norm);
+	ret = m->dry_run ? 0
+			 : cow_partial_settle_locked(m->fs, norm, &m->inval);
 	if (ret < 0)
 		return cow_manage_refuse(m, ret,
 					 "%s: cannot complete the partial "

@@ -11,6 +11,8 @@
 #include "lookup_i.h"
 #include "partial_i.h"
 
+#include "manage.h"
+
 #include "log.h"
 #include "sys.h"
 
@@ -508,19 +510,33 @@ static bool path_below(const char *path, const char *top)
 	       (!strncmp(path, top, n) && (path[n] == '\0' || path[n] == '/'));
 }
 
+struct settle {
+	const char *top;
+	struct cow_inval *inv;
+};
+
 static int settle_one(struct cow_fs *fs, struct cow_node *node, const void *arg)
 {
-	const char *top = arg;
+	const struct settle *s = arg;
 	bool below;
+	int ret;
 
 	pthread_rwlock_rdlock(&node->lock);
 	below = node->state == COW_PARTIAL && node->map &&
-		path_below(node->map->base_path, top);
+		path_below(node->map->base_path, s->top);
 	pthread_rwlock_unlock(&node->lock);
-	return below ? cow_partial_complete_locked(fs, node) : 0;
+	if (!below)
+		return 0;
+	ret = cow_partial_complete_locked(fs, node);
+	if (ret == 0)
+		cow_inval_add_node(fs, s->inv, node);
+	return ret;
 }
 
-int cow_partial_settle_locked(struct cow_fs *fs, const char *top)
+int cow_partial_settle_locked(struct cow_fs *fs, const char *top,
+			      struct cow_inval *inv)
 {
-	return each_partial(fs, settle_one, top);
+	struct settle s = {top, inv};
+
+	return each_partial(fs, settle_one, &s);
 }

@@ -51,9 +51,13 @@ int cow_partial_complete_locked(struct cow_fs *fs, struct cow_node *node);
 /*
  * ns_lock held (write), before BASE changes at or below path @top ("" for
  * all of it): completes every partial copy that still reads from there (a
- * renamed one reads from its old name), so that none loses its data.
+ * renamed one reads from its old name), so that none loses its data. Each
+ * completed copy takes its upper identity (a new st_ino): it joins @inv,
+ * whose attributes the kernel is then told to drop.
  */
-int cow_partial_settle_locked(struct cow_fs *fs, const char *top);
+struct cow_inval;
+int cow_partial_settle_locked(struct cow_fs *fs, const char *top,
+			      struct cow_inval *inv);
 /* Opens BASE file @path ("a/b") read-only, one component at a time. */
 int cow_partial_open_base(struct cow_fs *fs, const char *path);
 

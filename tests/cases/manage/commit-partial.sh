@@ -4,7 +4,7 @@
 # such copies first: a renamed big file survives the commit of its old
 # name's deletion, and one inside a renamed directory the commit of the
 # rename; both then read whole, also after a remount, and BASE holds what
-# was committed. Run it a few times: the bug it also guards against (a
+# was committed. A completed copy shows its new inode number at once. Run it a few times: the bug it also guards against (a
 # completed copy keeping the inode number BASE gave to a committed file)
 # showed only when ext4 reused the number.
 set -euo pipefail
@@ -29,6 +29,10 @@ expect_eq "$(getfattr --only-values -n user.cowfs.state "$MNT/big2")" \
 	"partial 1%" "big2 before the commit"
 
 "$COWFS" commit "$MNT" big >"$T/out" || fail "commit big: $(cat "$T/out")"
+# the kernel is told at once (before a read would refresh the attributes):
+# its inode number is its copy's now, as after a remount
+ino=$(stat -c %i "$MNT/big2")
+expect_eq "$ino" "$(stat -c %i "$STORE/upper/big2")" "big2's inode number"
 expect_absent "$BASE/big"
 cmp "$MNT/big2" "$T/ref" || fail "big2 after its old name's deletion was committed"
 # completed, and no copy of a BASE file any more: BASE's is gone, and its
@@ -41,6 +45,7 @@ cmp "$BASE/ee/big3" "$T/ref3" || fail "BASE's ee/big3"
 expect_absent "$BASE/dd"
 cow_remount -o completer=off
 cmp "$MNT/big2" "$T/ref" || fail "big2 after remount"
+expect_eq "$(stat -c %i "$MNT/big2")" "$ino" "big2's inode number after remount"
 cmp "$MNT/ee/big3" "$T/ref3" || fail "ee/big3 after remount"
 expect_file_content "$MNT/keep" keep
 expect_file_content "$BASE/keep" keep
