@@ -70,6 +70,10 @@ static int file_stat(struct cow_fs *fs, struct cow_node *node, struct stat *st)
 	/* a partial copy's data is also linked into meta/chunks/ */
 	if (ret == 0 && node->state == COW_PARTIAL && st->st_nlink > 1)
 		st->st_nlink--;
+	/* unlinked while open: BASE's object still has its name */
+	if (ret == 0 && node->state == COW_BASE && !node->indexed &&
+	    !cow_node_name(fs, node, &parent, name))
+		st->st_nlink = 0;
 	if (ret < 0 || node->state != COW_META)
 		goto out;
 	if (node->fd_base >= 0) {
