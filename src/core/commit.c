@@ -162,7 +162,7 @@ static int commit_other(struct cow_manage *m, struct cow_node *dir,
 				 name);
 	} else {
 		tmp_name(m, tmp);
-		ret = cow_origins_release(m, dir->dir_base, name);
+		ret = cow_origins_release(m, dir, name, NULL);
 		if (ret == 0)
 			ret = make_copy(m, dir, name, node, &st, tmp);
 		if (ret == 0)
@@ -195,7 +195,7 @@ static int commit_whiteout(struct cow_manage *m, struct cow_node *dir,
 	int ret = 0;
 
 	if (dir->dir_base >= 0)
-		ret = cow_origins_release(m, dir->dir_base, name);
+		ret = cow_origins_release(m, dir, name, NULL);
 	if (ret == 0 && dir->dir_base >= 0)
 		ret = cow_store_remove_tree(dir->dir_base, name);
 	if (ret == 0 && dir->dir_base >= 0)
@@ -207,9 +207,24 @@ static int commit_whiteout(struct cow_manage *m, struct cow_node *dir,
 	return ret;
 }
 
+/* Renamed directories and nodes inside BASE's @from follow it to @name. */
+static int follow_move(struct cow_manage *m, struct cow_node *dir,
+		       const char *name, const char *from, const char *vpath)
+{
+	char *from_copy = strdup(from);
+	char *to = cow_path_join(dir->base_path ? dir->base_path : "", name);
+	int ret = from_copy && to ? cow_origins_moved(m, from_copy, to, vpath)
+				  : -ENOMEM;
+
+	free(from_copy);
+	free(to);
+	return ret;
+}
+
 /* A renamed directory: BASE's directory moves to its new name. */
 static int commit_redirect(struct cow_manage *m, struct cow_node *dir,
-			   const char *name, struct cow_node *node)
+			   const char *name, const char *vpath,
+			   struct cow_node *node)
 {
 	char *old = strdup(node->base_path), *last;
 	struct stat st;
@@ -227,12 +242,16 @@ static int commit_redirect(struct cow_manage *m, struct cow_node *dir,
 		ret = src < 0 ? src : 0;
 	}
 	if (ret == 0 && cow_sys_fstatat(dir->dir_base, name, &st) == 0) {
-		ret = cow_origins_release(m, dir->dir_base, name);
+		ret = cow_origins_release(m, dir, name, vpath);
 		if (ret == 0)
 			ret = cow_store_remove_tree(dir->dir_base, name);
 	}
 	if (ret == 0)
 		ret = cow_sys_renameat2(src, last, dir->dir_base, name, 0);
+	if (ret == 0) {
+		cow_origins_redirect_done(m, vpath);
+		ret = follow_move(m, dir, name, node->base_path, vpath);
+	}
 	if (ret == 0) {
 		cow_sys_fsync(src, false);
 		ret = cow_sys_removexattrat(dir->dir_upper, name,
@@ -258,7 +277,7 @@ static int make_base_dir(struct cow_manage *m, struct cow_node *dir,
 	int ret = 0;
 
 	if (cow_sys_fstatat(dir->dir_base, name, &st) == 0)
-		ret = cow_origins_release(m, dir->dir_base, name);
+		ret = cow_origins_release(m, dir, name, NULL);
 	if (ret == 0 && cow_sys_fstatat(dir->dir_base, name, &st) == 0)
 		ret = cow_store_remove_tree(dir->dir_base, name);
 	tmp_name(m, tmp);
@@ -304,19 +323,36 @@ static char **list_names(int fd)
 	return names;
 }
 
+static bool is_renamed_dir(struct cow_fs *fs, int dirfd, const char *name)
+{
+	struct stat st;
+
+	return cow_sys_fstatat(dirfd, name, &st) == 0 && S_ISDIR(st.st_mode) &&
+	       cow_sys_getxattrat(dirfd, name, fs->store.x_redirect, NULL, 0) >
+		       0;
+}
+
+/* Renamed directories first: their BASE directories move out of the way
+ * of the deletions of their old names (whiteouts) beside them. */
 static int commit_children(struct cow_manage *m, struct cow_node *node,
 			   const char *vpath)
 {
 	char **names = list_names(node->dir_upper), child[PATH_MAX];
-	int ret = names ? 0 : -ENOMEM, i;
+	int ret = names ? 0 : -ENOMEM, i, pass;
 
-	for (i = 0; names && names[i]; i++) {
-		snprintf(child, sizeof(child), "%s%s%s", vpath,
-			 vpath[0] ? "/" : "", names[i]);
-		if (ret == 0 && names[i][0])
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; ret == 0 && names && names[i]; i++) {
+			if (!names[i][0] ||
+			    (pass == 0 &&
+			     !is_renamed_dir(m->fs, node->dir_upper, names[i])))
+				continue;
+			snprintf(child, sizeof(child), "%s%s%s", vpath,
+				 vpath[0] ? "/" : "", names[i]);
 			ret = commit_name(m, node, names[i], child);
+			names[i][0] = '\0';
+		}
+	for (i = 0; names && names[i]; i++)
 		free(names[i]);
-	}
 	free(names);
 	return ret;
 }
@@ -341,7 +377,7 @@ static int commit_dir_itself(struct cow_manage *m, struct cow_node *dir,
 	if (!node->has_base)
 		ret = make_base_dir(m, dir, name);
 	else if (strcmp(node->base_path, vpath))
-		ret = commit_redirect(m, dir, name, node);
+		ret = commit_redirect(m, dir, name, vpath, node);
 	if (ret == 0 && opaque && node->has_base) {
 		fd = cow_sys_open_dir(dir->dir_base, name);
 		ret = fd < 0 ? fd : cow_store_clear_dir(fd);

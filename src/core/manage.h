@@ -33,9 +33,17 @@ struct cow_moved {
 	char *path;	 /* in upper/; owned */
 };
 
+/* Renamed directories, and the BASE directories they show (origins.c). */
+struct cow_redirected {
+	char *upper;  /* its path in upper/; owned */
+	char *target; /* BASE path it merges with; owned; NULL once committed */
+};
+
 struct cow_origins {
 	struct cow_moved *v;
 	size_t n, cap;
+	struct cow_redirected *r;
+	size_t nr, rcap;
 	bool loaded; /* upper/ was walked for them */
 };
 
@@ -66,10 +74,26 @@ void cow_inval_add_node(struct cow_fs *fs, struct cow_inval *inv,
 
 /*
  * origins.c: before a commit deletes or replaces the BASE object @name of
- * BASE directory @bdir (a tree, for a directory), copies of its objects
- * that moved elsewhere drop their origin and take their upper identity.
+ * directory @dir (a tree, for a directory), copies of its objects that
+ * moved elsewhere drop their origin and take their upper identity. It is
+ * refused (-EBUSY, m->why set) while a renamed directory other than the
+ * one at view path @self (NULL: none) shows BASE at or below that object.
  */
-int cow_origins_release(struct cow_manage *m, int bdir, const char *name);
+int cow_origins_release(struct cow_manage *m, struct cow_node *dir,
+			const char *name, const char *self);
+/* The same refusal for BASE path @bpath ("" is the root). */
+int cow_origins_check(struct cow_manage *m, const char *bpath,
+		      const char *self);
+/*
+ * BASE directory @from moved to @to (a committed rename of the directory
+ * at view path @self): renamed directories that show BASE below @from,
+ * and the directory nodes that read from there, follow it.
+ */
+int cow_origins_moved(struct cow_manage *m, const char *from, const char *to,
+		      const char *self);
+/* The renamed directory at view path @vpath was committed: BASE has it
+ * under that name now. */
+void cow_origins_redirect_done(struct cow_manage *m, const char *vpath);
 void cow_origins_free(struct cow_origins *o);
 
 /* evict.c: whether more directories are held than fs->max_dirs, and the

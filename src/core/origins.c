@@ -6,7 +6,8 @@
  * replaces a BASE object, copies of it elsewhere let go of that number:
  * ext4 gives it to the next file made, and two objects of one identity
  * would be one node to the view. They drop their origin and take their
- * upper inode's identity instead.
+ * upper inode's identity instead. The same walk finds the renamed
+ * directories: BASE must keep what they show until they are committed.
  */
 #include "manage.h"
 
@@ -37,6 +38,50 @@ static int remember(struct cow_origins *o, uint64_t origin, const char *path)
 		return -ENOMEM;
 	o->v[o->n++].origin = origin;
 	return 0;
+}
+
+/* A renamed directory at upper @path whose redirect is @redirect. */
+static int remember_redirect(struct cow_origins *o, const char *path,
+			     const char *redirect)
+{
+	struct cow_redirected *grown, *r;
+	const char *slash = strrchr(path, '/');
+
+	if (o->nr == o->rcap) {
+		o->rcap = o->rcap ? 2 * o->rcap : 8;
+		grown = realloc(o->r, o->rcap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		o->r = grown;
+	}
+	r = &o->r[o->nr];
+	r->upper = strdup(path);
+	if (redirect[0] == '/') /* from BASE's root, as cowfs writes them */
+		r->target = strdup(redirect + 1);
+	else if (asprintf(&r->target, "%.*s%s%s",
+			  slash ? (int)(slash - path) : 0, path,
+			  slash ? "/" : "", redirect) < 0)
+		r->target = NULL; /* beside it (kernel overlayfs) */
+	if (!r->upper || !r->target) {
+		free(r->upper);
+		free(r->target);
+		return -ENOMEM;
+	}
+	o->nr++;
+	return 0;
+}
+
+static int note_redirect(struct cow_fs *fs, struct cow_origins *o, int fd,
+			 const char *path)
+{
+	char redirect[PATH_MAX];
+	ssize_t n = cow_sys_fgetxattr(fd, fs->store.x_redirect, redirect,
+				      sizeof(redirect) - 1);
+
+	if (n <= 0)
+		return 0;
+	redirect[n] = '\0';
+	return remember_redirect(o, path, redirect);
 }
 
 /*
@@ -98,9 +143,12 @@ static int walk(struct cow_fs *fs, struct cow_origins *o, int ufd, int bfd,
 							      de->d_name,
 							      O_DIRECTORY)
 					    : -1;
-			ret = sub < 0 ? 0
-				      : walk(fs, o, sub, bsub < 0 ? -1 : bsub,
-					     path, len + (size_t)n);
+			ret = sub < 0 ? 0 : note_redirect(fs, o, sub, path);
+			if (sub >= 0 && ret < 0)
+				cow_sys_close(sub);
+			else if (sub >= 0)
+				ret = walk(fs, o, sub, bsub < 0 ? -1 : bsub,
+					   path, len + (size_t)n);
 			cow_sys_close(bsub);
 		} else if (moved_copy(fs, dirfd(d), bfd, de->d_name, &st,
 				      &origin)) {
@@ -209,20 +257,131 @@ static int detach_below(struct cow_manage *m, int fd)
 	return ret;
 }
 
-int cow_origins_release(struct cow_manage *m, int bdir, const char *name)
+/* Whether @path is @top or lies below it ("" is the root). */
+static bool at_or_below(const char *path, const char *top)
+{
+	size_t n = strlen(top);
+
+	return !n ||
+	       (!strncmp(path, top, n) && (path[n] == '\0' || path[n] == '/'));
+}
+
+int cow_origins_check(struct cow_manage *m, const char *bpath, const char *self)
+{
+	struct cow_origins *o = &m->origins;
+	int ret = load(m->fs, o);
+	size_t i;
+
+	for (i = 0; ret == 0 && i < o->nr; i++) {
+		const struct cow_redirected *r = &o->r[i];
+		if (!r->target || (self && !strcmp(r->upper, self)) ||
+		    !at_or_below(r->target, bpath))
+			continue;
+		ret = cow_manage_refuse(
+			m, -EBUSY,
+			"%s: the renamed directory %s shows BASE's %s; commit "
+			"%s first (or discard it), or its content would be "
+			"lost",
+			bpath[0] ? bpath : "/", r->upper, r->target, r->upper);
+	}
+	return ret;
+}
+
+/* Upper directory @upper ("a/b") gets the redirect "/@target". */
+static int set_redirect(struct cow_fs *fs, const char *upper,
+			const char *target)
+{
+	const char *slash = strrchr(upper, '/');
+	char *parent = strndup(upper, slash ? (size_t)(slash - upper) : 0);
+	char *value = NULL;
+	int fd, ret;
+
+	fd = parent ? cow_upper_open_path(fs, parent) : -ENOMEM;
+	ret = fd < 0 ? fd : asprintf(&value, "/%s", target) < 0 ? -ENOMEM : 0;
+	if (ret == 0)
+		ret = cow_sys_setxattrat(fd, slash ? slash + 1 : upper,
+					 fs->store.x_redirect, value,
+					 strlen(value), 0);
+	cow_sys_close(fd);
+	free(parent);
+	free(value);
+	return ret;
+}
+
+/* @path at or below @from ("a/b", not the root), moved to @to; NULL when
+ * it is not there, or out of memory. */
+static char *moved_path(const char *path, const char *from, const char *to)
+{
+	size_t n = strlen(from);
+	char *out;
+
+	if (!n || !at_or_below(path, from))
+		return NULL;
+	return asprintf(&out, "%s%s", to, path + n) < 0 ? NULL : out;
+}
+
+int cow_origins_moved(struct cow_manage *m, const char *from, const char *to,
+		      const char *self)
+{
+	struct cow_origins *o = &m->origins;
+	struct cow_node_set dirs = {0};
+	char *nt;
+	size_t i;
+	int ret = load(m->fs, o);
+
+	for (i = 0; ret == 0 && i < o->nr; i++) {
+		struct cow_redirected *r = &o->r[i];
+		if (!r->target || (self && !strcmp(r->upper, self)) ||
+		    !(nt = moved_path(r->target, from, to)))
+			continue;
+		ret = set_redirect(m->fs, r->upper, nt);
+		free(r->target);
+		r->target = nt;
+	}
+	if (ret == 0)
+		ret = cow_node_collect_dirs(m->fs, &dirs);
+	for (i = 0; ret == 0 && i < dirs.count; i++) {
+		struct cow_node *d = dirs.nodes[i];
+		if (d->base_path && (nt = moved_path(d->base_path, from, to))) {
+			free(d->base_path);
+			d->base_path = nt;
+		}
+	}
+	cow_node_set_free(m->fs, &dirs);
+	return ret;
+}
+
+void cow_origins_redirect_done(struct cow_manage *m, const char *vpath)
+{
+	struct cow_origins *o = &m->origins;
+	size_t i;
+
+	for (i = 0; i < o->nr; i++)
+		if (o->r[i].target && !strcmp(o->r[i].upper, vpath)) {
+			free(o->r[i].target);
+			o->r[i].target = NULL;
+		}
+}
+
+int cow_origins_release(struct cow_manage *m, struct cow_node *dir,
+			const char *name, const char *self)
 {
 	struct cow_origins *o = &m->origins;
 	struct stat st;
+	char *bpath;
 	int ret, fd;
 
-	if (m->dry_run || bdir < 0 || cow_sys_fstatat(bdir, name, &st) < 0)
+	if (m->dry_run || dir->dir_base < 0 ||
+	    cow_sys_fstatat(dir->dir_base, name, &st) < 0)
 		return 0;
-	ret = load(m->fs, o);
+	bpath = cow_path_join(dir->base_path ? dir->base_path : "", name);
+	ret = bpath ? cow_origins_check(m, bpath, self) : -ENOMEM;
+	free(bpath);
 	if (ret < 0 || o->n == 0)
 		return ret;
 	if (!S_ISDIR(st.st_mode))
 		return detach_ino(m, st.st_ino);
-	fd = cow_base_openat(&m->fs->base, bdir, name, O_DIRECTORY);
+	fd = cow_base_openat(&m->fs->base, dir->dir_base, name, O_DIRECTORY);
 	return fd < 0 ? fd : detach_below(m, fd);
 }
 
@@ -232,6 +391,11 @@ void cow_origins_free(struct cow_origins *o)
 
 	for (i = 0; i < o->n; i++)
 		free(o->v[i].path);
+	for (i = 0; i < o->nr; i++) {
+		free(o->r[i].upper);
+		free(o->r[i].target);
+	}
 	free(o->v);
+	free(o->r);
 	memset(o, 0, sizeof(*o));
 }
