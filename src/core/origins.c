@@ -85,8 +85,10 @@ static int note_redirect(struct cow_fs *fs, struct cow_origins *o, int fd,
 }
 
 /*
- * A plain copy (no metacopy, partial copy or hard link) with an origin
- * that BASE does not hold at the same path, in directory @bfd (-1: none).
+ * A plain copy (no metacopy, partial copy or copy of a BASE inode with
+ * several links, which its index names by origin; a symlink, or a file
+ * linked in the view, is one) with an origin that BASE does not hold at
+ * the same path, in directory @bfd (-1: none).
  */
 static bool has_xattr_at(int dirfd, const char *name, const char *attr)
 {
@@ -100,12 +102,11 @@ static bool moved_copy(struct cow_fs *fs, int ufd, int bfd, const char *name,
 	struct stat bst;
 	ssize_t n;
 
-	if (st->st_nlink > 1 || S_ISLNK(st->st_mode))
-		return false;
 	n = cow_sys_getxattrat(ufd, name, fs->store.x_origin, buf,
 			       sizeof(buf) - 1);
 	if (n <= 0 || has_xattr_at(ufd, name, fs->store.x_metacopy) ||
-	    has_xattr_at(ufd, name, fs->store.x_partial))
+	    has_xattr_at(ufd, name, fs->store.x_partial) ||
+	    (st->st_nlink > 1 && has_xattr_at(ufd, name, fs->store.x_nlink)))
 		return false;
 	buf[n] = '\0';
 	*origin = strtoull(buf, NULL, 10);
