@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -152,4 +153,56 @@ void ex_exec_meta(struct ex *x, const struct op *op)
 		ex_verify_file(x, s);
 	ex_verify(x, idx);
 	verify_slots_of(x, ino);
+}
+
+/*
+ * `cowfs commit VIEW GROUP/NAME`: BASE takes the change (or the command
+ * refuses it); either way the view, and so the comparison with the
+ * oracle, must be as before.
+ */
+void ex_exec_commit(struct ex *x, const struct op *op)
+{
+	char path[4096];
+	int status;
+	pid_t pid;
+
+	if (!x->cowfs)
+		ex_fail(x, "a commit needs --commit COWFS");
+	snprintf(path, sizeof(path), "%s/%s", x->dir, ex_paths[op->a]);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(x->cowfs, x->cowfs, "commit", x->view, path,
+		      (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		ex_fail(x, "cannot run %s: %s", x->cowfs, strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
+		ex_fail(x, "%s commit %s: status %#x", x->cowfs, path, status);
+	ex_note(x, " = %d", WEXITSTATUS(status));
+	x->log->commits++;
+	ex_after_commits(x);
+	ex_verify_all(x);
+}
+
+/*
+ * A copy renamed away from a BASE file that a commit deleted takes its
+ * store inode's number (README: inode numbers after a commit): open files
+ * are known by their number as it is after the last commit of the group.
+ */
+void ex_after_commits(struct ex *x)
+{
+	int k;
+
+	if (x->commits_seen == x->log->commits)
+		return;
+	x->commits_seen = x->log->commits;
+	for (k = 0; k < NSLOT; k++) {
+		struct stat st;
+		if (x->slot[k].used && fstat(x->slot[k].fd[0], &st) == 0)
+			x->slot[k].ino[0] = st.st_ino;
+	}
 }

@@ -8,7 +8,8 @@
  * seed and the numbered operations that led to it and exits 1.
  *
  *   exerciser --view DIR --oracle DIR [--seed N] [--ops N | --time S]
- *             [-j N] [--pair] [--only GROUP] [--drop-caches] [--verbose]
+ *             [-j N] [--pair] [--only GROUP] [--drop-caches]
+ *             [--commit COWFS] [--verbose]
  *   exerciser --view DIR --oracle DIR --replay FILE
  *   exerciser --make-base DIR [-j N] [--pair]     (see base.c)
  *
@@ -22,6 +23,9 @@
  * the operations of each group; --time runs each for S seconds instead.
  * --replay runs the operations of a failure report (lines "N GROUP: op")
  * in one process, on fresh trees; reduce.sh shortens such a list.
+ * --commit COWFS adds commits of random names of the view (by running
+ * `COWFS commit VIEW GROUP/NAME`), which must change nothing it shows;
+ * BASE then changes, so the oracle is a copy of the view's starting tree.
  */
 #include "exerciser.h"
 
@@ -38,7 +42,7 @@
 #include <unistd.h>
 
 static struct {
-	const char *view, *oracle, *only, *make_base, *replay;
+	const char *view, *oracle, *only, *make_base, *replay, *cowfs;
 	uint64_t seed;
 	long ops;
 	double secs;
@@ -146,6 +150,9 @@ static void ex_init(struct ex *x, const char *dir, const char *name,
 	int i;
 
 	x->name = name;
+	x->dir = dir;
+	x->view = opt.view;
+	x->cowfs = opt.cowfs;
 	x->rng = seed * 2654435761u + 88172645463325252ULL;
 	x->verbose = opt.verbose;
 	x->drop_caches = opt.drop;
@@ -322,7 +329,7 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: exerciser --view DIR --oracle DIR [--seed N] "
 		"[--ops N | --time S] [-j N] [--pair] [--only GROUP] "
-		"[--drop-caches] [--verbose]\n"
+		"[--drop-caches] [--commit COWFS] [--verbose]\n"
 		"       exerciser --view DIR --oracle DIR --replay FILE\n"
 		"       exerciser --make-base DIR [-j N] [--pair]\n");
 	return 2;
@@ -352,6 +359,8 @@ static int parse(int argc, char **argv)
 			opt.make_base = argv[++i];
 		else if (!strcmp(a, "--replay") && v)
 			opt.replay = argv[++i];
+		else if (!strcmp(a, "--commit") && v)
+			opt.cowfs = argv[++i];
 		else if (!strcmp(a, "--only") && v)
 			opt.only = argv[++i];
 		else if (!strcmp(a, "--pair"))

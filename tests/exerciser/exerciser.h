@@ -25,8 +25,9 @@
 
 /* The operation log of one group, shared by the processes of a pair. */
 struct ex_log {
-	long next; /* number of the next operation */
-	bool stop; /* a pair: the run is over */
+	long next;    /* number of the next operation */
+	bool stop;    /* a pair: the run is over */
+	long commits; /* commits run (they may change inode numbers) */
 	char line[LOG_RING][LOG_LINE];
 };
 
@@ -56,13 +57,16 @@ struct ex {
 	uint64_t rng;
 	long opno;
 	const char *name; /* "w0", "w1", ... or "p.a", "p.b" */
-	int root[2];	  /* the group's directory in the view, the oracle */
+	const char *dir;  /* the group's directory, relative to the view */
+	const char *view, *cowfs; /* --view; --commit (NULL: no commits) */
+	int root[2]; /* the group's directory in the view, the oracle */
 	struct slot slot[NSLOT];
 	struct ex_log *log;
 	bool verbose, drop_caches;
 	unsigned char *buf[2]; /* MAX_DATA each */
 	unsigned char *data;   /* MAX_DATA: bytes to write */
 	struct op pending;     /* drawn already, to run next */
+	long commits_seen;     /* log->commits when slots were last updated */
 	bool has_pending;
 };
 
@@ -98,6 +102,7 @@ enum op_kind {
 	OP_GETXATTR,
 	OP_REMOVEXATTR,
 	OP_LISTXATTR,
+	OP_COMMIT,
 	OP_NKINDS
 };
 
@@ -181,6 +186,8 @@ void ex_exec_map_write(struct ex *x, const struct op *op);
 void ex_exec_namespace(struct ex *x, const struct op *op);
 void ex_exec_meta(struct ex *x, const struct op *op);
 void ex_exec_xattr(struct ex *x, const struct op *op);
+void ex_exec_commit(struct ex *x, const struct op *op);
+void ex_after_commits(struct ex *x);
 
 /* base.c: makes the groups' starting trees in @top */
 int ex_make_base(const char *top, int jobs, bool pair);

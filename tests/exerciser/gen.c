@@ -337,7 +337,8 @@ static bool gen_xattr(struct ex *x, struct op *op)
 	return true;
 }
 
-/* Close, fsync, dropping caches, a comparison of every name. */
+/* Close, fsync, dropping caches, a commit (with --commit), a comparison of
+ * every name. */
 static bool gen_other(struct ex *x, struct op *op)
 {
 	struct slot *s = ex_used_slot(x);
@@ -352,6 +353,9 @@ static bool gen_other(struct ex *x, struct op *op)
 		op->flags = ex_pick(x, 2); /* fdatasync */
 	} else if (w < 80 && x->drop_caches && ex_pick(x, 4) == 0) {
 		ex_op_init(op, OP_DROP);
+	} else if (w < 88 && x->cowfs && ex_pick(x, 2) == 0) {
+		ex_op_init(op, OP_COMMIT);
+		op->a = ex_pick(x, ex_npaths);
 	} else {
 		ex_op_init(op, OP_CHECK);
 	}

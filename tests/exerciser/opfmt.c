@@ -26,6 +26,7 @@ const struct op_type ex_types[OP_NKINDS] = {
 	[OP_FSYNC] = {"fsync", "s flags", ex_exec_fsync},
 	[OP_DROP] = {"drop_caches", "", ex_exec_drop},
 	[OP_CHECK] = {"check", "", ex_exec_check},
+	[OP_COMMIT] = {"commit", "a", ex_exec_commit},
 	[OP_LOOK] = {"look", "s", ex_exec_look},
 	[OP_MAP_ONCE] = {"map", "s flags off len mode d", ex_exec_map_once},
 	[OP_MAP_KEEP] = {"map_keep", "s", ex_exec_map_keep},
@@ -195,6 +196,7 @@ void ex_exec(struct ex *x, const struct op *op)
 
 	ex_op_format(op, text, sizeof(text));
 	snprintf(line, LOG_LINE, "%6ld %s: %s #", x->opno, x->name, text);
+	ex_after_commits(x);
 	ex_types[op->kind].exec(x, op);
 	if (x->verbose)
 		fprintf(stderr, "%s\n", line);

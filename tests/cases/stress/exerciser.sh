@@ -3,9 +3,11 @@
 # BASE: two workers in their own directories and a pair of processes
 # taking turns on the same files, with small files and files copied by
 # chunks (chunk_threshold=256K, chunk_size=64K), every operation compared;
-# then a remount and a comparison of the whole trees. Two passes: the
-# completer off, and the completer at its default. Seeds are fixed so that
-# CI is repeatable; `make soak` runs random seeds for hours.
+# then a remount and a comparison of the whole trees. Three passes: the
+# completer off; the completer at its default; and with commits of random
+# names into BASE between the operations (which must change nothing the
+# view shows). Seeds are fixed so that CI is repeatable; `make soak` runs
+# random seeds for hours.
 #   EXERCISER_SEED, EXERCISER_OPS (per group), EXERCISER_TIME (seconds per
 #   pass instead of a count), EXERCISER_OPTS (mount options of both passes)
 set -euo pipefail
@@ -40,15 +42,22 @@ cow_setup
 "$EX" --make-base "$BASE" -j 2 --pair || fail "cannot make BASE"
 cow_base_snapshot
 pass=0
-for opts in completer=off ""; do
+for opts in completer=off "" commit; do
 	pass=$((pass + 1))
+	commit=()
+	if [ "$opts" = commit ]; then
+		cow_base_check # the passes before changed nothing in BASE
+		commit=(--commit "$COWFS")
+		opts=
+	fi
 	mopts="chunk_threshold=256K,chunk_size=64K${opts:+,$opts}${EXERCISER_OPTS:+,$EXERCISER_OPTS}"
 	rm -rf "$T/oracle" "$STORE"
 	cp -a "$BASE" "$T/oracle"
 	cow_mount -o "$mopts"
 	seed=$((SEED + pass))
 	if ! "$EX" --view "$MNT" --oracle "$T/oracle" --seed "$seed" \
-		"${LENGTH[@]}" -j 2 --pair --drop-caches >"$T/ex.log" 2>&1; then
+		"${LENGTH[@]}" -j 2 --pair --drop-caches "${commit[@]}" \
+		>"$T/ex.log" 2>&1; then
 		cat "$T/ex.log" >&2
 		fail "the exerciser found a difference (pass $pass, -o $mopts;" \
 			"rerun: EXERCISER_SEED=$SEED EXERCISER_OPS=$OPS)"
@@ -61,3 +70,4 @@ for opts in completer=off ""; do
 		fail "the trees differ after remount (pass $pass, -o $mopts)"
 	cow_umount
 done
+cow_base_snapshot # what the commits made of BASE is checked above
