@@ -149,7 +149,8 @@ static int commit_other(struct cow_manage *m, struct cow_node *dir,
 
 	if (ret < 0)
 		return ret;
-	if (node->indexed) {
+	/* one name of several in BASE would split them: refused */
+	if (node->indexed || st.st_nlink > 1) {
 		cow_node_forget(m->fs, node, 1);
 		return cow_manage_refuse(m, -EMLINK,
 					 "%s: hard-linked files cannot be "
@@ -221,6 +222,14 @@ static int follow_move(struct cow_manage *m, struct cow_node *dir,
 	return ret;
 }
 
+/* The times of upper directory @fd, which the view shows, as in @st. */
+static void keep_times(int fd, const struct stat *st)
+{
+	struct timespec ts[2] = {st->st_atim, st->st_mtim};
+
+	futimens(fd, ts);
+}
+
 /* A renamed directory: BASE's directory moves to its new name. */
 static int commit_redirect(struct cow_manage *m, struct cow_node *dir,
 			   const char *name, const char *vpath,
@@ -260,8 +269,9 @@ static int commit_redirect(struct cow_manage *m, struct cow_node *dir,
 	/* The whiteout left at the old name hides nothing now. */
 	up = ret == 0 ? cow_upper_open_path(m->fs, last == old ? "" : old) : -1;
 	if (up >= 0 && cow_sys_fstatat(up, last, &st) == 0 &&
-	    cow_store_is_whiteout(&st))
-		cow_sys_unlinkat(up, last, 0);
+	    cow_store_is_whiteout(&st) && cow_sys_fstat(up, &st) == 0 &&
+	    cow_sys_unlinkat(up, last, 0) == 0)
+		keep_times(up, &st);
 	cow_sys_close(up);
 	cow_sys_close(src);
 	free(old);
@@ -421,8 +431,8 @@ static int commit_dir(struct cow_manage *m, struct cow_node *dir,
 	return ret;
 }
 
-static int commit_name(struct cow_manage *m, struct cow_node *dir,
-		       const char *name, const char *vpath)
+static int commit_entry(struct cow_manage *m, struct cow_node *dir,
+			const char *name, const char *vpath)
 {
 	struct stat st;
 	int ret;
@@ -447,6 +457,21 @@ static int commit_name(struct cow_manage *m, struct cow_node *dir,
 		cow_manage_refuse(m, ret, "committing %s: %s", vpath,
 				  strerror(-ret));
 	}
+	return ret;
+}
+
+/* Removing the committed entry from the upper directory must not change
+ * the times the view shows for that directory. */
+static int commit_name(struct cow_manage *m, struct cow_node *dir,
+		       const char *name, const char *vpath)
+{
+	struct stat dst;
+	bool keep = !m->dry_run && dir->dir_upper >= 0 &&
+		    cow_sys_fstat(dir->dir_upper, &dst) == 0;
+	int ret = commit_entry(m, dir, name, vpath);
+
+	if (keep)
+		keep_times(dir->dir_upper, &dst);
 	return ret;
 }
 
