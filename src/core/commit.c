@@ -149,8 +149,9 @@ static int commit_other(struct cow_manage *m, struct cow_node *dir,
 
 	if (ret < 0)
 		return ret;
-	/* one name of several in BASE would split the data they share */
-	if (node->indexed || (S_ISREG(st.st_mode) && st.st_nlink > 1)) {
+	/* one name of several in BASE would split them (one node, two
+	 * objects in the view) */
+	if (node->indexed || st.st_nlink > 1) {
 		cow_node_forget(m->fs, node, 1);
 		return cow_manage_refuse(m, -EMLINK,
 					 "%s: hard-linked files cannot be "
