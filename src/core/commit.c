@@ -573,7 +573,6 @@ static int commit_locked(struct cow_manage *m, const char *path)
 		ret = commit_name(m, dir, last, norm);
 	if (!m->dry_run)
 		cow_manage_sweep(m);
-	cow_origins_free(&m->origins);
 	cow_node_forget(m->fs, dir, 1);
 	return ret;
 }
@@ -584,6 +583,7 @@ int cow_commit(struct cow_manage *m, const char *path)
 
 	pthread_rwlock_wrlock(&m->fs->ns_lock);
 	ret = commit_locked(m, path);
+	cow_origins_free(&m->origins); /* also when refused early */
 	pthread_rwlock_unlock(&m->fs->ns_lock);
 	return ret;
 }
