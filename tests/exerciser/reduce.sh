@@ -49,7 +49,8 @@ fails() {
 		findmnt "$T/mnt" >/dev/null && break
 		sleep 0.05
 	done
-	out=$("$EX" --view "$T/mnt" --oracle "$T/oracle" --replay "$1" 2>&1) || true
+	out=$("$EX" --view "$T/mnt" --oracle "$T/oracle" --commit "$COWFS" \
+		--replay "$1" 2>&1) || true
 	fusermount3 -u "$T/mnt"
 	for i in $(seq 1 100); do
 		findmnt "$T/mnt" >/dev/null || break
