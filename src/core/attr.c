@@ -47,6 +47,21 @@ static void index_nlink(struct cow_fs *fs, struct cow_node *node,
 	}
 }
 
+/* An open BASE file: unlinked while open, it has no links, although
+ * BASE's object still has its name. */
+static int base_fd_stat(struct cow_fs *fs, struct cow_node *node,
+			struct stat *st)
+{
+	char name[NAME_MAX + 1];
+	struct cow_node *parent;
+	int ret = cow_sys_fstat(node->fd_base, st);
+
+	if (ret == 0 && !node->indexed &&
+	    !cow_node_name(fs, node, &parent, name))
+		st->st_nlink = 0;
+	return ret;
+}
+
 /* node->lock held (read or write) by the caller for regular files. */
 static int file_stat(struct cow_fs *fs, struct cow_node *node, struct stat *st)
 {
@@ -58,7 +73,7 @@ static int file_stat(struct cow_fs *fs, struct cow_node *node, struct stat *st)
 	if (node->fd_upper >= 0)
 		ret = cow_sys_fstat(node->fd_upper, st);
 	else if (node->fd_base >= 0 && node->state == COW_BASE)
-		ret = cow_sys_fstat(node->fd_base, st);
+		ret = base_fd_stat(fs, node, st);
 	else if (node->state != COW_BASE &&
 		 cow_upper_loc(fs, node, &dirfd, name))
 		ret = cow_sys_fstatat(dirfd, name, st);
@@ -70,10 +85,6 @@ static int file_stat(struct cow_fs *fs, struct cow_node *node, struct stat *st)
 	/* a partial copy's data is also linked into meta/chunks/ */
 	if (ret == 0 && node->state == COW_PARTIAL && st->st_nlink > 1)
 		st->st_nlink--;
-	/* unlinked while open: BASE's object still has its name */
-	if (ret == 0 && node->state == COW_BASE && !node->indexed &&
-	    !cow_node_name(fs, node, &parent, name))
-		st->st_nlink = 0;
 	if (ret < 0 || node->state != COW_META)
 		goto out;
 	if (node->fd_base >= 0) {

@@ -209,7 +209,8 @@ static int commit_whiteout(struct cow_manage *m, struct cow_node *dir,
 	return ret;
 }
 
-/* Renamed directories and nodes inside BASE's @from follow it to @name. */
+/* Renamed directories and nodes inside BASE's @from follow it to @name.
+ * @from is a node's base_path, which that rewrites: copied first. */
 static int follow_move(struct cow_manage *m, struct cow_node *dir,
 		       const char *name, const char *from, const char *vpath)
 {

@@ -34,6 +34,14 @@ char *cow_path_join(const char *dir, const char *name)
 	return p;
 }
 
+bool cow_path_at_or_below(const char *path, const char *top)
+{
+	size_t n = strlen(top);
+
+	return !n ||
+	       (!strncmp(path, top, n) && (path[n] == '\0' || path[n] == '/'));
+}
+
 /* Opens BASE directory @path ("a/b", "" for the root) one component at a
  * time, never following a symlink. */
 int cow_base_open_path(struct cow_fs *fs, const char *path)
@@ -79,6 +87,18 @@ int cow_upper_open_path(struct cow_fs *fs, const char *path)
 		fd = next;
 	}
 	free(copy);
+	return fd;
+}
+
+int cow_upper_open_parent(struct cow_fs *fs, const char *path,
+			  const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	char *parent = strndup(path, slash ? (size_t)(slash - path) : 0);
+	int fd = parent ? cow_upper_open_path(fs, parent) : -ENOMEM;
+
+	free(parent);
+	*name = slash ? slash + 1 : path;
 	return fd;
 }
 

@@ -31,9 +31,15 @@ void cow_node_adopt(struct cow_node *node, struct cow_resolved *r);
 int cow_resolved_node(struct cow_fs *fs, struct cow_node *dir, const char *name,
 		      struct cow_resolved *r, struct cow_node **out);
 char *cow_path_join(const char *dir, const char *name);
+/* Whether path @path is @top or lies below it ("" is the root). */
+bool cow_path_at_or_below(const char *path, const char *top);
 int cow_base_open_path(struct cow_fs *fs, const char *path);
 /* The upper directory at path @path ("a/b", "" for upper/), or -errno. */
 int cow_upper_open_path(struct cow_fs *fs, const char *path);
+/* The upper directory holding @path ("a/b/c": "a/b"), with *@name set to
+ * @path's last component (inside @path), or -errno. */
+int cow_upper_open_parent(struct cow_fs *fs, const char *path,
+			  const char **name);
 
 /* Whether BASE has @name under @dir (a whiteout is then needed). */
 bool cow_base_has(struct cow_node *dir, const char *name, struct stat *st);

@@ -58,10 +58,10 @@ static int remember_redirect(struct cow_origins *o, const char *path,
 	r->upper = strdup(path);
 	if (redirect[0] == '/') /* from BASE's root, as cowfs writes them */
 		r->target = strdup(redirect + 1);
-	else if (asprintf(&r->target, "%.*s%s%s",
+	else if (asprintf(&r->target, "%.*s%s%s", /* beside it (overlayfs) */
 			  slash ? (int)(slash - path) : 0, path,
 			  slash ? "/" : "", redirect) < 0)
-		r->target = NULL; /* beside it (kernel overlayfs) */
+		r->target = NULL;
 	if (!r->upper || !r->target) {
 		free(r->upper);
 		free(r->target);
@@ -184,18 +184,11 @@ static int load(struct cow_fs *fs, struct cow_origins *o)
 static int detach(struct cow_manage *m, const struct cow_moved *mv)
 {
 	struct cow_fs *fs = m->fs;
-	char *copy = strdup(mv->path), *name;
 	struct cow_node *node;
+	const char *name;
 	struct stat st;
-	int fd, ret;
+	int fd = cow_upper_open_parent(fs, mv->path, &name), ret;
 
-	if (!copy)
-		return -ENOMEM;
-	name = strrchr(copy, '/');
-	if (name)
-		*name++ = '\0';
-	fd = cow_upper_open_path(fs, name ? copy : "");
-	name = name ? name : copy;
 	ret = fd < 0 ? fd : cow_sys_removexattrat(fd, name, fs->store.x_origin);
 	if (ret == 0 || ret == -ENODATA)
 		ret = cow_sys_fstatat(fd, name, &st);
@@ -211,7 +204,6 @@ static int detach(struct cow_manage *m, const struct cow_moved *mv)
 			cow_node_put(fs, node);
 	}
 	cow_sys_close(fd);
-	free(copy);
 	return ret == -ENOENT ? 0 : ret;
 }
 
@@ -258,15 +250,6 @@ static int detach_below(struct cow_manage *m, int fd)
 	return ret;
 }
 
-/* Whether @path is @top or lies below it ("" is the root). */
-static bool at_or_below(const char *path, const char *top)
-{
-	size_t n = strlen(top);
-
-	return !n ||
-	       (!strncmp(path, top, n) && (path[n] == '\0' || path[n] == '/'));
-}
-
 int cow_origins_check(struct cow_manage *m, const char *bpath, const char *self)
 {
 	struct cow_origins *o = &m->origins;
@@ -276,7 +259,7 @@ int cow_origins_check(struct cow_manage *m, const char *bpath, const char *self)
 	for (i = 0; ret == 0 && i < o->nr; i++) {
 		const struct cow_redirected *r = &o->r[i];
 		if (!r->target || (self && !strcmp(r->upper, self)) ||
-		    !at_or_below(r->target, bpath))
+		    !cow_path_at_or_below(r->target, bpath))
 			continue;
 		ret = cow_manage_refuse(
 			m, -EBUSY,
@@ -292,19 +275,15 @@ int cow_origins_check(struct cow_manage *m, const char *bpath, const char *self)
 static int set_redirect(struct cow_fs *fs, const char *upper,
 			const char *target)
 {
-	const char *slash = strrchr(upper, '/');
-	char *parent = strndup(upper, slash ? (size_t)(slash - upper) : 0);
+	const char *name;
 	char *value = NULL;
-	int fd, ret;
+	int fd = cow_upper_open_parent(fs, upper, &name), ret;
 
-	fd = parent ? cow_upper_open_path(fs, parent) : -ENOMEM;
 	ret = fd < 0 ? fd : asprintf(&value, "/%s", target) < 0 ? -ENOMEM : 0;
 	if (ret == 0)
-		ret = cow_sys_setxattrat(fd, slash ? slash + 1 : upper,
-					 fs->store.x_redirect, value,
+		ret = cow_sys_setxattrat(fd, name, fs->store.x_redirect, value,
 					 strlen(value), 0);
 	cow_sys_close(fd);
-	free(parent);
 	free(value);
 	return ret;
 }
@@ -316,7 +295,7 @@ static char *moved_path(const char *path, const char *from, const char *to)
 	size_t n = strlen(from);
 	char *out;
 
-	if (!n || !at_or_below(path, from))
+	if (!n || !cow_path_at_or_below(path, from))
 		return NULL;
 	return asprintf(&out, "%s%s", to, path + n) < 0 ? NULL : out;
 }

@@ -501,15 +501,6 @@ int cow_partial_scan(struct cow_fs *fs)
 	return each_partial(fs, track_one, NULL);
 }
 
-/* Whether BASE path @path lies at or below @top ("" is the root). */
-static bool path_below(const char *path, const char *top)
-{
-	size_t n = strlen(top);
-
-	return !n ||
-	       (!strncmp(path, top, n) && (path[n] == '\0' || path[n] == '/'));
-}
-
 struct settle {
 	const char *top;
 	struct cow_inval *inv;
@@ -523,7 +514,7 @@ static int settle_one(struct cow_fs *fs, struct cow_node *node, const void *arg)
 
 	pthread_rwlock_rdlock(&node->lock);
 	below = node->state == COW_PARTIAL && node->map &&
-		path_below(node->map->base_path, s->top);
+		cow_path_at_or_below(node->map->base_path, s->top);
 	pthread_rwlock_unlock(&node->lock);
 	if (!below)
 		return 0;
