@@ -32,5 +32,13 @@ int cow_copyup_publish(struct cow_fs *fs, const char *tmp, int dirfd,
 void cow_index_name(const struct cow_node *node, char buf[32]);
 /* Adds @delta to the link count kept for an indexed BASE inode. */
 void cow_index_nlink_add(struct cow_fs *fs, struct cow_node *node, int delta);
+/*
+ * The copy of BASE inode @key at meta/index/, if a metacopy, gets its data
+ * from @data_fd (a descriptor of that inode, or -errno for none) in place;
+ * @node is its node (then kept up to date) or NULL. ns_lock held for
+ * writing.
+ */
+int cow_index_fill(struct cow_fs *fs, uint64_t key, struct cow_node *node,
+		   int data_fd);
 
 #endif

@@ -276,18 +276,16 @@ static void finish(struct cow_fs *fs, struct cow_node *node,
 	}
 }
 
-/* The upper inode of @node opened for writing, made writable for the
- * owner meanwhile if its mode forbids it (*@restore: the mode to put back,
- * or 0). */
-static int open_upper_rw(struct cow_fs *fs, struct cow_node *node,
-			 struct stat *st, mode_t *restore)
+/* (@dirfd, @name) opened for writing, made writable for the owner
+ * meanwhile if its mode forbids it (*@restore: the mode to put back, or
+ * 0). */
+static int open_rw_at(int dirfd, const char *name, struct stat *st,
+		      mode_t *restore)
 {
-	char name[NAME_MAX + 1], path[COW_FD_PATH_MAX];
-	int dirfd, fd, rw;
+	char path[COW_FD_PATH_MAX];
+	int fd, rw;
 
 	*restore = 0;
-	if (!cow_upper_loc(fs, node, &dirfd, name))
-		return -ENOENT;
 	fd = cow_sys_openat(dirfd, name, O_RDWR | O_NOFOLLOW, 0);
 	if (fd != -EACCES)
 		return fd < 0 || cow_sys_fstat(fd, st) == 0 ? fd : -EIO;
@@ -304,29 +302,30 @@ static int open_upper_rw(struct cow_fs *fs, struct cow_node *node,
 }
 
 /*
- * Copies the data of indexed metacopy @node into its upper inode itself:
- * every upper name of a BASE inode with several links is a link to that
- * inode, including names the node does not know of yet, so the data must
- * land there, not in a new inode. The metacopy mark goes last, after the
- * data and the old times are back (and synced), so a crash in between
- * leaves a metacopy that still reads BASE.
+ * Copies the data of BASE inode @key (open at @data_fd) up to @limit (-1:
+ * all) into its indexed metacopy, meta/index/<key>, itself: every upper
+ * name of a BASE inode with several links is a link to that inode,
+ * including names no node knows of yet, so the data must land there, not
+ * in a new inode. The metacopy mark goes last, after the data and the old
+ * times are back (and synced), so a crash in between leaves a metacopy
+ * that still reads BASE. Returns the copy open for writing.
  */
-static int fill_in_place(struct cow_fs *fs, struct cow_node *node, off_t limit)
+static int index_fill(struct cow_fs *fs, uint64_t key, int data_fd, off_t limit)
 {
+	char iname[32];
 	struct timespec ts[2];
 	struct stat st, bst;
 	mode_t restore;
-	int fd, data_fd, ret;
+	int fd, ret;
 	off_t end;
 
-	fd = open_upper_rw(fs, node, &st, &restore);
+	snprintf(iname, sizeof(iname), "%llu", (unsigned long long)key);
+	fd = open_rw_at(fs->store.index_fd, iname, &st, &restore);
 	if (fd < 0)
 		return fd;
-	data_fd = node->fd_base >= 0 ? node->fd_base
-				     : cow_base_data_open(fs, node);
-	ret = data_fd < 0 ? data_fd : cow_sys_fstat(data_fd, &bst);
+	ret = cow_sys_fstat(data_fd, &bst);
 	end = limit >= 0 && limit < st.st_size ? limit : st.st_size;
-	if (ret == 0 && bst.st_ino != node->key)
+	if (ret == 0 && bst.st_ino != key)
 		ret = -ESTALE; /* the name no longer leads to its BASE inode */
 	if (ret == 0)
 		ret = cow_copy_data(data_fd, fd, end, bst.st_size);
@@ -340,14 +339,30 @@ static int fill_in_place(struct cow_fs *fs, struct cow_node *node, off_t limit)
 		ret = cow_sys_fremovexattr(fd, fs->store.x_metacopy);
 	if (restore && fchmod(fd, restore & 07777) < 0 && ret == 0)
 		ret = -errno;
-	if (data_fd >= 0 && data_fd != node->fd_base)
-		cow_sys_close(data_fd);
 	if (ret < 0) {
 		cow_sys_close(fd);
 		cow_err("copy-up of linked file %llu failed: %s",
-			(unsigned long long)node->key, strerror(-ret));
-		return ret;
+			(unsigned long long)key, strerror(-ret));
 	}
+	return ret < 0 ? ret : fd;
+}
+
+/* An indexed metacopy @node gets its data (index_fill) from @data_fd, or
+ * (-1) from BASE's inode as the node finds it. */
+static int fill_in_place(struct cow_fs *fs, struct cow_node *node, int data_fd,
+			 off_t limit)
+{
+	int own = data_fd < 0 && node->fd_base < 0
+			  ? cow_base_data_open(fs, node)
+			  : -1;
+	int src = data_fd >= 0	       ? data_fd
+		  : node->fd_base >= 0 ? node->fd_base
+				       : own;
+	int fd = src < 0 ? src : index_fill(fs, node->key, src, limit);
+
+	cow_sys_close(own);
+	if (fd < 0)
+		return fd;
 	node->state = COW_UPPER;
 	if (node->nopen > 0) {
 		cow_sys_close(node->fd_upper);
@@ -356,6 +371,30 @@ static int fill_in_place(struct cow_fs *fs, struct cow_node *node, off_t limit)
 		cow_sys_close(fd);
 	}
 	return 0;
+}
+
+int cow_index_fill(struct cow_fs *fs, uint64_t key, struct cow_node *node,
+		   int data_fd)
+{
+	char iname[32];
+	int ret = 0;
+
+	if (node) {
+		pthread_rwlock_wrlock(&node->lock);
+		if (node->state == COW_META)
+			ret = fill_in_place(fs, node, data_fd, -1);
+		pthread_rwlock_unlock(&node->lock);
+		return ret;
+	}
+	snprintf(iname, sizeof(iname), "%llu", (unsigned long long)key);
+	if (cow_sys_getxattrat(fs->store.index_fd, iname, fs->store.x_metacopy,
+			       NULL, 0) < 0)
+		return 0; /* has its data */
+	if (data_fd < 0)
+		return data_fd;
+	ret = index_fill(fs, key, data_fd, -1);
+	cow_sys_close(ret);
+	return ret < 0 ? ret : 0;
 }
 
 /* ns_lock and node->lock held for writing. */
@@ -370,7 +409,7 @@ static int copyup_file_locked(struct cow_fs *fs, struct cow_node *node,
 	    (node->state == COW_META && !data))
 		return 0;
 	if (node->state == COW_META && node->indexed && S_ISREG(node->type))
-		return fill_in_place(fs, node, limit);
+		return fill_in_place(fs, node, -1, limit);
 	if (cow_node_name(fs, node, &fc.parent, fc.name)) {
 		ret = cow_copyup_dir_locked(fs, fc.parent);
 		if (ret < 0)

@@ -11,6 +11,7 @@
  */
 #include "manage.h"
 
+#include "copy_i.h"
 #include "lookup_i.h"
 #include "sys.h"
 
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static int remember(struct cow_origins *o, uint64_t origin, const char *path)
@@ -221,8 +223,111 @@ static int detach_ino(struct cow_manage *m, uint64_t ino)
 	return ret;
 }
 
+/* Links of BASE files with several, met in a tree that goes. */
+struct link_seen {
+	ino_t ino;
+	nlink_t seen;
+};
+
+struct cow_links {
+	struct link_seen *v;
+	size_t n, cap;
+};
+
+/* 1 when @st's object has no link left outside the tree once this one is
+ * counted, 0 if it has, -ENOMEM. */
+static int links_last(struct cow_links *l, const struct stat *st)
+{
+	size_t i;
+	void *grown;
+
+	if (st->st_nlink <= 1)
+		return 1;
+	for (i = 0; i < l->n && l->v[i].ino != st->st_ino; i++)
+		;
+	if (i == l->n) {
+		if (l->n == l->cap) {
+			l->cap = l->cap ? 2 * l->cap : 8;
+			grown = realloc(l->v, l->cap * sizeof(*l->v));
+			if (!grown)
+				return -ENOMEM;
+			l->v = grown;
+		}
+		l->v[l->n++].ino = st->st_ino;
+		l->v[i].seen = 0;
+	}
+	return ++l->v[i].seen >= st->st_nlink;
+}
+
+/*
+ * BASE's last link of a file copied to meta/index/<ino> goes. The copy
+ * takes BASE's data now (a metacopy still reads it there) and lets go of
+ * the number, which ext4 gives to the next file made: it becomes a plain
+ * upper file, whose names in the view are its links.
+ */
+static int release_index(struct cow_manage *m, int bdir, const char *name,
+			 uint64_t ino)
+{
+	struct cow_fs *fs = m->fs;
+	char iname[32], path[COW_FD_PATH_MAX];
+	struct cow_node *node = cow_node_find(fs, ino, S_IFREG);
+	struct stat ist;
+	int fd, ret = 0;
+
+	if (node && !node->indexed) {
+		cow_node_put(fs, node); /* not the copy's */
+		node = NULL;
+	}
+	snprintf(iname, sizeof(iname), "%llu", (unsigned long long)ino);
+	fd = cow_base_openat(&fs->base, bdir, name, O_RDONLY);
+	ret = cow_index_fill(fs, ino, node, fd);
+	cow_sys_close(fd);
+	/* the index entry first: one left behind would claim a BASE file
+	 * that gets the number later */
+	fd = ret < 0 ? ret : cow_sys_open_path(fs->store.index_fd, iname);
+	ret = fd < 0 ? fd : cow_sys_fstat(fd, &ist);
+	if (ret == 0)
+		ret = cow_sys_unlinkat(fs->store.index_fd, iname, 0);
+	if (ret == 0) {
+		cow_sys_fd_path(fd, path);
+		removexattr(path, fs->store.x_origin);
+		removexattr(path, fs->store.x_nlink);
+	}
+	if (ret == 0 && node) {
+		node->indexed = false;
+		node->has_base = false;
+		cow_node_rekey(fs, node, cow_fs_upper_key(fs, ist.st_ino));
+		cow_inval_add_node(fs, &m->inval, node);
+	}
+	if (node)
+		cow_node_put(fs, node);
+	cow_sys_close(fd);
+	return ret;
+}
+
+/* BASE's (@dirfd, @name), of stat @st, goes; @links counts the links of
+ * files met so far in a tree that goes (NULL: none). */
+static int release_file(struct cow_manage *m, struct cow_links *links,
+			int dirfd, const char *name, const struct stat *st)
+{
+	char iname[32];
+	int ret;
+
+	snprintf(iname, sizeof(iname), "%llu", (unsigned long long)st->st_ino);
+	if (S_ISREG(st->st_mode) &&
+	    cow_sys_fstatat(m->fs->store.index_fd, iname, &(struct stat){0}) ==
+		    0) {
+		ret = links ? links_last(links, st) : st->st_nlink <= 1;
+		ret = ret <= 0 ? ret
+			       : release_index(m, dirfd, name, st->st_ino);
+		if (ret < 0)
+			return ret;
+	}
+	return m->origins.n ? detach_ino(m, st->st_ino) : 0;
+}
+
 /* Detaches the copies of every object below BASE directory @fd (consumed). */
-static int detach_below(struct cow_manage *m, int fd)
+static int detach_below(struct cow_manage *m, struct cow_links *links, int fd)
 {
 	struct dirent *de;
 	struct stat st;
@@ -238,13 +343,13 @@ static int detach_below(struct cow_manage *m, int fd)
 		    cow_sys_fstatat(dirfd(d), de->d_name, &st) < 0)
 			continue;
 		if (!S_ISDIR(st.st_mode)) {
-			ret = detach_ino(m, st.st_ino);
+			ret = release_file(m, links, dirfd(d), de->d_name, &st);
 			continue;
 		}
 		fd = cow_base_openat(&m->fs->base, dirfd(d), de->d_name,
 				     O_DIRECTORY);
 		if (fd >= 0)
-			ret = detach_below(m, fd);
+			ret = detach_below(m, links, fd);
 	}
 	closedir(d);
 	return ret;
@@ -346,7 +451,7 @@ void cow_origins_redirect_done(struct cow_manage *m, const char *vpath)
 int cow_origins_release(struct cow_manage *m, struct cow_node *dir,
 			const char *name, const char *self)
 {
-	struct cow_origins *o = &m->origins;
+	struct cow_links links = {0};
 	struct stat st;
 	char *bpath;
 	int ret, fd;
@@ -357,12 +462,14 @@ int cow_origins_release(struct cow_manage *m, struct cow_node *dir,
 	bpath = cow_path_join(dir->base_path ? dir->base_path : "", name);
 	ret = bpath ? cow_origins_check(m, bpath, self) : -ENOMEM;
 	free(bpath);
-	if (ret < 0 || o->n == 0)
+	if (ret < 0)
 		return ret;
 	if (!S_ISDIR(st.st_mode))
-		return detach_ino(m, st.st_ino);
+		return release_file(m, NULL, dir->dir_base, name, &st);
 	fd = cow_base_openat(&m->fs->base, dir->dir_base, name, O_DIRECTORY);
-	return fd < 0 ? fd : detach_below(m, fd);
+	ret = fd < 0 ? fd : detach_below(m, &links, fd);
+	free(links.v);
+	return ret;
 }
 
 void cow_origins_free(struct cow_origins *o)

@@ -37,15 +37,21 @@ static bool clamp(const struct op *op, size_t end, size_t *off, size_t *len)
 	return true;
 }
 
+/* After a write through shared mappings @m: msync(@how) unless 0; with
+ * --writethrough, then MS_SYNC as well. */
 static void do_msync(struct ex *x, unsigned char **m, size_t len, int how)
 {
 	int e[2];
 	long r[2];
 
-	if (!how)
-		return;
-	BOTH(r, e, msync(m[i], len, how));
-	ex_same(x, "msync", r[0], e[0], r[1], e[1]);
+	if (how) {
+		BOTH(r, e, msync(m[i], len, how));
+		ex_same(x, "msync", r[0], e[0], r[1], e[1]);
+	}
+	if (x->writethrough && how != MS_SYNC) {
+		BOTH(r, e, msync(m[i], len, MS_SYNC));
+		ex_same(x, "msync (writethrough)", r[0], e[0], r[1], e[1]);
+	}
 }
 
 /* Map, compare a range, write it, maybe msync, unmap. */

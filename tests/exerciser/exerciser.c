@@ -9,7 +9,7 @@
  *
  *   exerciser --view DIR --oracle DIR [--seed N] [--ops N | --time S]
  *             [-j N] [--pair] [--only GROUP] [--drop-caches]
- *             [--commit COWFS] [--verbose]
+ *             [--commit COWFS] [--writethrough] [--verbose]
  *   exerciser --view DIR --oracle DIR --replay FILE
  *   exerciser --make-base DIR [-j N] [--pair]     (see base.c)
  *
@@ -26,6 +26,10 @@
  * --commit COWFS adds commits of random names of the view (by running
  * `COWFS commit VIEW GROUP/NAME`), which must change nothing it shows;
  * BASE then changes, so the oracle is a copy of the view's starting tree.
+ * --writethrough is for views mounted with writeback=off: a write through
+ * a shared mapping changes the file's mtime there only when the kernel
+ * writes the page back to cowfs (README, "Limits"), so such writes are
+ * followed by msync(MS_SYNC) on both sides before anything is compared.
  */
 #include "exerciser.h"
 
@@ -47,7 +51,7 @@ static struct {
 	long ops;
 	double secs;
 	int jobs;
-	bool pair, verbose, drop;
+	bool pair, verbose, drop, writethrough;
 } opt = {.ops = 2000, .jobs = 1};
 
 static struct ex *current; /* for the SIGBUS report */
@@ -156,6 +160,7 @@ static void ex_init(struct ex *x, const char *dir, const char *name,
 	x->rng = seed * 2654435761u + 88172645463325252ULL;
 	x->verbose = opt.verbose;
 	x->drop_caches = opt.drop;
+	x->writethrough = opt.writethrough;
 	x->log = log;
 	x->buf[0] = malloc(MAX_DATA);
 	x->buf[1] = malloc(MAX_DATA);
@@ -329,7 +334,8 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: exerciser --view DIR --oracle DIR [--seed N] "
 		"[--ops N | --time S] [-j N] [--pair] [--only GROUP] "
-		"[--drop-caches] [--commit COWFS] [--verbose]\n"
+		"[--drop-caches] [--commit COWFS] [--writethrough] "
+		"[--verbose]\n"
 		"       exerciser --view DIR --oracle DIR --replay FILE\n"
 		"       exerciser --make-base DIR [-j N] [--pair]\n");
 	return 2;
@@ -367,6 +373,8 @@ static int parse(int argc, char **argv)
 			opt.pair = true;
 		else if (!strcmp(a, "--drop-caches"))
 			opt.drop = true;
+		else if (!strcmp(a, "--writethrough"))
+			opt.writethrough = true;
 		else if (!strcmp(a, "--verbose") || !strcmp(a, "-v"))
 			opt.verbose = true;
 		else

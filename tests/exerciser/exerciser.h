@@ -63,6 +63,7 @@ struct ex {
 	struct slot slot[NSLOT];
 	struct ex_log *log;
 	bool verbose, drop_caches;
+	bool writethrough;     /* --writethrough: see exerciser.c */
 	unsigned char *buf[2]; /* MAX_DATA each */
 	unsigned char *data;   /* MAX_DATA: bytes to write */
 	struct op pending;     /* drawn already, to run next */

@@ -32,6 +32,8 @@ want=$(grep -m1 "MISMATCH in $GROUP" "$REPORT" | sed 's/.* at operation [0-9]*: 
 T=$(mktemp -d "${TMPDIR:-/tmp}/cowfs-reduce.XXXXXX")
 trap 'fusermount3 -u "$T/mnt" 2>/dev/null; rm -rf "$T"' EXIT
 case "$GROUP" in w*) jobs=$((${GROUP#w} + 1)) ;; *) jobs=1 ;; esac
+through=()
+case ",$OPTS," in *,writeback=off,* | *,store_limit=*) through=(--writethrough) ;; esac
 
 awk -v g="$GROUP" '/^exerciser: MISMATCH in / { on = ($4 == g || $4 ~ "^" g "\\.") }
 	on && $2 ~ "^" g "(\\.[ab])?:$" { sub(/^ +/, ""); print }' "$REPORT" >"$T/all"
@@ -50,7 +52,7 @@ fails() {
 		sleep 0.05
 	done
 	out=$("$EX" --view "$T/mnt" --oracle "$T/oracle" --commit "$COWFS" \
-		--replay "$1" 2>&1) || true
+		"${through[@]}" --replay "$1" 2>&1) || true
 	fusermount3 -u "$T/mnt"
 	for i in $(seq 1 100); do
 		findmnt "$T/mnt" >/dev/null || break
