@@ -123,6 +123,27 @@ static void meta_call(struct ex *x, const struct op *op, struct slot *s,
 		       : utimensat(x->root[i], p, tp, nf));
 }
 
+/*
+ * Under the writeback cache, FUSE writes a file's dirty pages back before
+ * it changes its mode, owner or times, so a page written through a shared
+ * mapping afterwards faults again and changes the modification time;
+ * ext4 does not, and a write to a page still dirty leaves the time alone.
+ * The oracle's pages go back too, so both see the same faults.
+ */
+static void oracle_writeback(struct ex *x, const struct slot *s,
+			     const struct op *op)
+{
+	struct stat st;
+	int fd = s ? s->fd[1]
+		   : openat(x->root[1], ex_paths[op->a],
+			    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		fdatasync(fd);
+	if (!s && fd >= 0)
+		close(fd);
+}
+
 /* The slot @op names, or none when it names a path; false: skip it. */
 static bool slot_or_path(struct ex *x, const struct op *op, struct slot **s,
 			 int *idx)
@@ -147,6 +168,7 @@ void ex_exec_meta(struct ex *x, const struct op *op)
 	if (!slot_or_path(x, op, &s, &idx))
 		return;
 	ino = oracle_ino(x, idx);
+	oracle_writeback(x, s, op);
 	meta_call(x, op, s, r, e);
 	ex_same(x, ex_types[op->kind].name, r[0], e[0], r[1], e[1]);
 	if (s)
