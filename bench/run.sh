@@ -14,7 +14,8 @@
 #   -q  quick: 256 MiB file, 4,000 small files, 20,000 touched files
 # Sizes (environment): BIG_MIB=1024 SMALL_DIRS=400 SMALL_PER_DIR=25
 #   TOUCH_FILES=100000; COWFS=path of the binary (default: COWFS_BUILD,
-#   build-bench, built with meson and ninja when missing).
+#   build-bench, built with meson and ninja when missing); COWFS_OPTS=
+#   mount options for cowfs (default none).
 set -eEuo pipefail
 cd "$(dirname "$0")/.."
 RUNS=3 WORK=/var/tmp/cowfs-bench-run ONLY=
@@ -28,7 +29,7 @@ while getopts n:w:t:W:q o; do
 	t) TOOLS=$OPTARG ;;
 	W) ONLY=$OPTARG ;;
 	q) BIG_MIB=256 SMALL_DIRS=160 TOUCH_FILES=20000 ;;
-	*) sed -n '8,18p' "$0" >&2; exit 2 ;;
+	*) sed -n '8,19p' "$0" >&2; exit 2 ;;
 	esac
 done
 fail() { echo "bench/run.sh: $*" >&2; exit 1; }
@@ -95,7 +96,7 @@ mount_tool() { # TOOL: the view of BASE at $V, on a fresh upper/store
 	overlayfs) mount -t overlay overlay -o "lowerdir=$B,upperdir=$U,workdir=$K" "$V" ;;
 	fuse-overlayfs) fuse-overlayfs -o "lowerdir=$B,upperdir=$U,workdir=$K" "$V" 2>"$LOG" ;;
 	unionfs) unionfs -o cow,use_ino,suid,dev "$U=RW:$B=RO" "$V" 2>"$LOG" ;;
-	cowfs) "$COWFS" mount "$B" "$S" "$V" 2>"$LOG" ;;
+	cowfs) "$COWFS" mount "$B" "$S" "$V" ${COWFS_OPTS:+-o "$COWFS_OPTS"} 2>"$LOG" ;;
 	*) fail "unknown tool $1" ;;
 	esac
 	CUR=$1

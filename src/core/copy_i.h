@@ -21,6 +21,15 @@ int cow_copy_meta(struct cow_fs *fs, const struct cow_obj *src,
 		  uint64_t origin);
 int cow_copy_data(int src, int dst, off_t end, off_t src_size);
 /*
+ * The same for a copy that must reach the disk before it is published
+ * (fsync=on) on a store where direct I/O is ordered before a later rename
+ * (store->direct_orders): a small copy is written with O_DIRECT, which is
+ * on the device when it returns, and the journal commit that publishes
+ * the rename flushes the device's cache first; no fdatasync is needed
+ * then. Returns 1 for such a copy, 0 when the caller must fdatasync.
+ */
+int cow_copy_data_ordered(int src, int dst, off_t end, off_t src_size);
+/*
  * cow_store_publish() of a copy-up into upper directory @dirfd, keeping the
  * directory's times: a copy-up is no change of the directory (nor is it on
  * kernel overlayfs). The caller holds ns_lock for writing.

@@ -149,6 +149,7 @@ static int fill_target(struct cow_fs *fs, struct cow_node *node,
 {
 	struct cow_obj dst = {fc->dst_fd, fs->store.work_fd, fc->tmp};
 	off_t end = fc->st.st_size;
+	bool ordered = false;
 	int ret = 0;
 
 	if (limit >= 0 && limit < end)
@@ -160,6 +161,12 @@ static int fill_target(struct cow_fs *fs, struct cow_node *node,
 		ret = cow_sys_ftruncate(fc->dst_fd, end);
 	if (fc->partial) {
 		/* nothing copied now: chunks come on demand */
+	} else if (fc->dst_fd >= 0 && data && fs->store.fsync &&
+		   fs->store.direct_orders) {
+		ret = cow_copy_data_ordered(fc->data_fd, fc->dst_fd, end,
+					    fc->st.st_size);
+		ordered = ret == 1;
+		ret = ret < 0 ? ret : 0;
 	} else if (fc->dst_fd >= 0 && data) {
 		ret = cow_copy_data(fc->data_fd, fc->dst_fd, end,
 				    fc->st.st_size);
@@ -174,7 +181,8 @@ static int fill_target(struct cow_fs *fs, struct cow_node *node,
 				    node->has_base ? node->key : 0);
 	if (ret == 0 && fc->partial)
 		ret = prepare_partial(fs, node, fc, end);
-	else if (ret == 0 && data && fc->dst_fd >= 0 && fs->store.fsync)
+	else if (ret == 0 && data && fc->dst_fd >= 0 && fs->store.fsync &&
+		 !ordered)
 		ret = cow_sys_fsync(fc->dst_fd, true);
 	return ret;
 }

@@ -14,12 +14,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -499,6 +501,15 @@ static int probe_xattrs(struct cow_store *s, char *why, size_t whylen)
 	return 0; /* anything else shows up with a clearer error later */
 }
 
+/* See struct cow_store; other filesystems keep the fdatasync. */
+static bool direct_orders(int fd)
+{
+	struct statfs sf;
+
+	return fstatfs(fd, &sf) == 0 &&
+	       (sf.f_type == EXT4_SUPER_MAGIC || sf.f_type == XFS_SUPER_MAGIC);
+}
+
 int cow_store_open(struct cow_store *s, const struct cow_store_paths *paths,
 		   const struct cow_base *base, bool userxattr, char *why,
 		   size_t whylen)
@@ -518,6 +529,8 @@ int cow_store_open(struct cow_store *s, const struct cow_store_paths *paths,
 		ret = make_root(paths, why, whylen);
 	if (ret == 0)
 		ret = open_dirs(s, paths, create, why, whylen);
+	if (ret == 0)
+		s->direct_orders = direct_orders(s->upper_fd);
 	if (ret == 0)
 		ret = lock_store(s, why, whylen);
 	if (ret == 0)

@@ -36,6 +36,9 @@ struct cow_store {
 	int chunks_fd; /* meta/chunks/: maps and data links, owned */
 	dev_t dev;     /* st_dev of upper/ */
 	bool fsync;    /* fdatasync copy-ups before publishing them */
+	/* upper/'s filesystem journals a rename after the direct I/O written
+	 * before it (ext4, XFS): a small copy-up needs no fdatasync */
+	bool direct_orders;
 	/* an upper directory another tool may have written (overlay form):
 	 * also honour ".wh.NAME" whiteouts and ".wh..wh..opq" opaque marks */
 	bool wh_files;
