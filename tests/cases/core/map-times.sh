@@ -15,6 +15,8 @@ set -euo pipefail
 EX="$COWFS_BUILD/tests/exerciser/exerciser"
 cow_setup
 "$EX" --make-base "$BASE" || fail "cannot make BASE"
+# an unprivileged daemon's copies are its user's: BASE is too, as the oracle
+[ -z "$AS_USER" ] || chown -R "$TEST_USER:" "$BASE"
 cp -a "$BASE" "$T/oracle"
 cow_mount
 cat >"$T/ops" <<'OPS'
