@@ -300,8 +300,8 @@ int cow_copyup_dir_locked(struct cow_fs *fs, struct cow_node *dir)
 	if (dir->excluded)
 		return -EXDEV; /* written through: never copied (exclude.c) */
 	if (!cow_node_name(fs, dir, &parent, name))
-		return -ENOENT;
-	ret = cow_copyup_dir_locked(fs, parent);
+		parent = NULL; /* removed, still open: an anonymous copy */
+	ret = parent ? cow_copyup_dir_locked(fs, parent) : 0;
 	if (ret < 0)
 		return ret;
 	ret = cow_sys_fstat(dir->dir_base, &st);
@@ -320,7 +320,10 @@ int cow_copyup_dir_locked(struct cow_fs *fs, struct cow_node *dir)
 	dst = (struct cow_obj){.fd = fd, .dirfd = -1};
 	ret = cow_copy_meta(fs, &src, &st, &dst, dir->key);
 	if (ret == 0)
-		ret = cow_copyup_publish(fs, tmp, parent->dir_upper, name);
+		ret = parent ? cow_copyup_publish(fs, tmp, parent->dir_upper,
+						  name)
+			     : cow_sys_unlinkat(fs->store.work_fd, tmp,
+						AT_REMOVEDIR);
 	if (ret < 0) {
 		cow_sys_close(fd);
 		goto out_remove;
@@ -329,6 +332,7 @@ int cow_copyup_dir_locked(struct cow_fs *fs, struct cow_node *dir)
 	return 0;
 out_remove:
 	cow_store_remove_tree(fs->store.work_fd, tmp);
-	cow_err("copy-up of directory %s failed: %s", name, strerror(-ret));
+	cow_err("copy-up of directory %s failed: %s",
+		parent ? name : "(removed)", strerror(-ret));
 	return ret;
 }
