@@ -243,6 +243,7 @@ static int publish(struct cow_fs *fs, struct cow_node *node,
 		if (fc->dst_fd >= 0)
 			cow_store_fset_u64(fc->dst_fd, fs->store.x_nlink,
 					   index_links(fs, node, iname));
+		__atomic_store_n(&fs->store.index_used, true, __ATOMIC_RELAXED);
 		ret = cow_store_publish(&fs->store, fc->tmp, fs->store.index_fd,
 					iname);
 		if (ret == 0)

@@ -396,7 +396,9 @@ static int resolve_base(struct cow_fs *fs, struct cow_node *dir,
 	r->has_base = true;
 	r->state = COW_BASE;
 	r->key = r->st.st_ino;
-	if (S_ISREG(r->st.st_mode) && r->st.st_nlink > 1)
+	if (S_ISREG(r->st.st_mode) &&
+	    (r->st.st_nlink > 1 ||
+	     __atomic_load_n(&fs->store.index_used, __ATOMIC_RELAXED)))
 		resolve_index(fs, r);
 	if (!S_ISDIR(r->st.st_mode))
 		return 0;

@@ -501,6 +501,23 @@ static int probe_xattrs(struct cow_store *s, char *why, size_t whylen)
 	return 0; /* anything else shows up with a clearer error later */
 }
 
+/* Whether directory @fd has an entry besides "." and "..". */
+static bool has_entries(int fd)
+{
+	int dup = cow_sys_openat(fd, ".", O_RDONLY | O_DIRECTORY, 0);
+	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+	struct dirent *de;
+	bool any = dup >= 0 && !d; /* unreadable: assume so */
+
+	while (d && !any && (de = readdir(d)))
+		any = strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	if (d)
+		closedir(d);
+	else
+		cow_sys_close(dup);
+	return any;
+}
+
 /* See struct cow_store; other filesystems keep the fdatasync. */
 static bool direct_orders(int fd)
 {
@@ -529,8 +546,10 @@ int cow_store_open(struct cow_store *s, const struct cow_store_paths *paths,
 		ret = make_root(paths, why, whylen);
 	if (ret == 0)
 		ret = open_dirs(s, paths, create, why, whylen);
-	if (ret == 0)
+	if (ret == 0) {
 		s->direct_orders = direct_orders(s->upper_fd);
+		s->index_used = has_entries(s->index_fd);
+	}
 	if (ret == 0)
 		ret = lock_store(s, why, whylen);
 	if (ret == 0)

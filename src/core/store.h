@@ -39,6 +39,10 @@ struct cow_store {
 	/* upper/'s filesystem journals a rename after the direct I/O written
 	 * before it (ext4, XFS): a small copy-up needs no fdatasync */
 	bool direct_orders;
+	/* meta/index/ has held an entry since the mount (atomic): BASE files
+	 * with one link are looked up there too, as a commit may have
+	 * deleted their other names */
+	bool index_used;
 	/* an upper directory another tool may have written (overlay form):
 	 * also honour ".wh.NAME" whiteouts and ".wh..wh..opq" opaque marks */
 	bool wh_files;

@@ -7,7 +7,9 @@
 # copy (it showed the copy's mode and size), and a metacopy (only its mode
 # changed) lost its data with its last BASE name. Both kinds, also after
 # a remount with cold caches; and directory removals, which count the
-# links inside: a group with a name left in BASE stays a group.
+# links inside: a group with a name left in BASE stays a group, also when
+# that name was never looked up (BASE shows it with one link then, and
+# it used to show BASE's old data).
 set -euo pipefail
 . "$(dirname "$0")/../../lib/harness.sh"
 
@@ -22,7 +24,15 @@ echo tree-data >"$BASE/t/a1"
 ln "$BASE/t/a1" "$BASE/t/a2"
 echo kept-data >"$BASE/t2/b1"
 ln "$BASE/t2/b1" "$BASE/b2"
+echo old-data >"$BASE/x1"
+ln "$BASE/x1" "$BASE/d/x2"
 cow_mount
+
+echo new-data >"$MNT/x1"      # d/x2 not looked up: not linked in upper/
+rm "$MNT/x1"
+"$COWFS" commit "$MNT" x1 >"$T/out" || fail "commit x1: $(cat "$T/out")"
+expect_eq "$(stat -c %h "$BASE/d/x2")" 1 "BASE's d/x2 links"
+expect_file_content "$MNT/d/x2" new-data
 
 chmod 0751 "$MNT/m1"          # an indexed metacopy
 echo more >>"$MNT/f1"         # an indexed copy with data
@@ -59,7 +69,9 @@ more"
 701 2" "bb and b2 $1"
 	expect_eq "$(stat -c %i "$MNT/bb")" "$(stat -c %i "$BASE/b2")" "bb's number $1"
 	expect_file_content "$MNT/b2" kept-data
-	expect_eq "$(ls "$STORE/meta/index")" "$(stat -c %i "$BASE/b2")" \
+	expect_file_content "$MNT/d/x2" new-data
+	expect_eq "$(ls "$STORE/meta/index" | sort -n | tr '\n' ' ')" \
+		"$(stat -c %i "$BASE/b2" "$BASE/d/x2" | sort -n | tr '\n' ' ')" \
 		"index entries $1"
 }
 umask 022
