@@ -37,7 +37,8 @@ int cow_copy_data_ordered(int src, int dst, off_t end, off_t src_size);
 int cow_copyup_publish(struct cow_fs *fs, const char *tmp, int dirfd,
 		       const char *name);
 
-/* Name of @node's index entry in meta/index/. */
+/* Name of the index entry of BASE inode @key (of @node) in meta/index/. */
+void cow_index_key_name(uint64_t key, char buf[32]);
 void cow_index_name(const struct cow_node *node, char buf[32]);
 /* Adds @delta to the link count kept for an indexed BASE inode. */
 void cow_index_nlink_add(struct cow_fs *fs, struct cow_node *node, int delta);

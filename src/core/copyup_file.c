@@ -34,9 +34,14 @@ struct file_copy {
 	bool partial; /* copy by chunks: sparse copy plus chunk map */
 };
 
+void cow_index_key_name(uint64_t key, char buf[32])
+{
+	snprintf(buf, 32, "%llu", (unsigned long long)key);
+}
+
 void cow_index_name(const struct cow_node *node, char buf[32])
 {
-	snprintf(buf, 32, "%llu", (unsigned long long)node->key);
+	cow_index_key_name(node->key, buf);
 }
 
 bool cow_upper_loc(struct cow_fs *fs, struct cow_node *node, int *dirfd,
@@ -328,7 +333,7 @@ static int index_fill(struct cow_fs *fs, uint64_t key, int data_fd, off_t limit)
 	int fd, ret;
 	off_t end;
 
-	snprintf(iname, sizeof(iname), "%llu", (unsigned long long)key);
+	cow_index_key_name(key, iname);
 	fd = open_rw_at(fs->store.index_fd, iname, &st, &restore);
 	if (fd < 0)
 		return fd;
@@ -361,14 +366,11 @@ static int index_fill(struct cow_fs *fs, uint64_t key, int data_fd, off_t limit)
 static int fill_in_place(struct cow_fs *fs, struct cow_node *node, int data_fd,
 			 off_t limit)
 {
-	int own = data_fd < 0 && node->fd_base < 0
-			  ? cow_base_data_open(fs, node)
-			  : -1;
-	int src = data_fd >= 0	       ? data_fd
-		  : node->fd_base >= 0 ? node->fd_base
-				       : own;
-	int fd = src < 0 ? src : index_fill(fs, node->key, src, limit);
+	int own = -1, src = data_fd >= 0 ? data_fd : node->fd_base, fd;
 
+	if (src < 0)
+		src = own = cow_base_data_open(fs, node);
+	fd = src < 0 ? src : index_fill(fs, node->key, src, limit);
 	cow_sys_close(own);
 	if (fd < 0)
 		return fd;
@@ -395,7 +397,7 @@ int cow_index_fill(struct cow_fs *fs, uint64_t key, struct cow_node *node,
 		pthread_rwlock_unlock(&node->lock);
 		return ret;
 	}
-	snprintf(iname, sizeof(iname), "%llu", (unsigned long long)key);
+	cow_index_key_name(key, iname);
 	if (cow_sys_getxattrat(fs->store.index_fd, iname, fs->store.x_metacopy,
 			       NULL, 0) < 0)
 		return 0; /* has its data */

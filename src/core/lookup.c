@@ -5,6 +5,7 @@
  * metacopy files take their data from BASE. Also attributes and readlink.
  */
 #include "layer.h"
+#include "copy_i.h"
 #include "lookup_i.h"
 #include "partial_i.h"
 
@@ -210,7 +211,7 @@ static void resolve_index(struct cow_fs *fs, struct cow_resolved *r)
 	ssize_t n;
 	int fd;
 
-	snprintf(iname, sizeof(iname), "%llu", (unsigned long long)r->key);
+	cow_index_key_name(r->key, iname);
 	if (cow_sys_fstatat(fs->store.index_fd, iname, &ist) < 0)
 		return;
 	if (r->upper && ist.st_ino != r->st.st_ino)

@@ -266,10 +266,10 @@ static int links_last(struct cow_links *l, const struct stat *st)
  * upper file, whose names in the view are its links.
  */
 static int release_index(struct cow_manage *m, int bdir, const char *name,
-			 uint64_t ino)
+			 uint64_t ino, const char *iname)
 {
 	struct cow_fs *fs = m->fs;
-	char iname[32], path[COW_FD_PATH_MAX];
+	char path[COW_FD_PATH_MAX];
 	struct cow_node *node = cow_node_find(fs, ino, S_IFREG);
 	struct stat ist;
 	int fd, ret = 0;
@@ -278,7 +278,6 @@ static int release_index(struct cow_manage *m, int bdir, const char *name,
 		cow_node_put(fs, node); /* not the copy's */
 		node = NULL;
 	}
-	snprintf(iname, sizeof(iname), "%llu", (unsigned long long)ino);
 	fd = cow_base_openat(&fs->base, bdir, name, O_RDONLY);
 	ret = cow_index_fill(fs, ino, node, fd);
 	cow_sys_close(fd);
@@ -313,13 +312,14 @@ static int release_file(struct cow_manage *m, struct cow_links *links,
 	char iname[32];
 	int ret;
 
-	snprintf(iname, sizeof(iname), "%llu", (unsigned long long)st->st_ino);
+	cow_index_key_name(st->st_ino, iname);
 	if (S_ISREG(st->st_mode) &&
 	    cow_sys_fstatat(m->fs->store.index_fd, iname, &(struct stat){0}) ==
 		    0) {
 		ret = links ? links_last(links, st) : st->st_nlink <= 1;
 		ret = ret <= 0 ? ret
-			       : release_index(m, dirfd, name, st->st_ino);
+			       : release_index(m, dirfd, name, st->st_ino,
+					       iname);
 		if (ret < 0)
 			return ret;
 	}
