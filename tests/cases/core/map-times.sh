@@ -18,6 +18,7 @@ cow_setup
 # an unprivileged daemon's copies are its user's: BASE is too, as the oracle
 [ -z "$AS_USER" ] || chown -R "$TEST_USER:" "$BASE"
 cp -a "$BASE" "$T/oracle"
+cow_base_snapshot # checked at exit: BASE stays as it was
 cow_mount
 cat >"$T/ops" <<'OPS'
 0 w0: open a=f1 s=0 flags=02 mode=0644
