@@ -281,14 +281,29 @@ static int commit_redirect(struct cow_manage *m, struct cow_node *dir,
 }
 
 /* A directory new in the view gets one in BASE (its content follows). */
+static bool is_opaque(struct cow_fs *fs, int dirfd, const char *name)
+{
+	char v[4];
+
+	return cow_sys_getxattrat(dirfd, name, fs->store.x_opaque, v,
+				  sizeof(v)) > 0 &&
+	       v[0] == 'y';
+}
+
+/* An empty directory at @name in BASE, with the view's metadata. What BASE
+ * had there (view path @vpath) is replaced: copies reading from it (a
+ * renamed partial copy of a file that stood there) are completed first, and
+ * the upper directory, which hid it, need not be opaque any more. */
 static int make_base_dir(struct cow_manage *m, struct cow_node *dir,
-			 const char *name)
+			 const char *name, const char *vpath)
 {
 	char tmp[COW_TMP_MAX];
 	struct stat st;
 	int ret = 0;
 
 	if (cow_sys_fstatat(dir->dir_base, name, &st) == 0)
+		ret = cow_partial_settle_locked(m->fs, vpath, &m->inval);
+	if (ret == 0 && cow_sys_fstatat(dir->dir_base, name, &st) == 0)
 		ret = cow_origins_release(m, dir, name, NULL);
 	if (ret == 0 && cow_sys_fstatat(dir->dir_base, name, &st) == 0)
 		ret = cow_store_remove_tree(dir->dir_base, name);
@@ -303,6 +318,9 @@ static int make_base_dir(struct cow_manage *m, struct cow_node *dir,
 					RENAME_NOREPLACE);
 	if (ret < 0)
 		cow_sys_unlinkat(dir->dir_base, tmp, AT_REMOVEDIR);
+	if (ret == 0 && is_opaque(m->fs, dir->dir_upper, name))
+		ret = cow_sys_removexattrat(dir->dir_upper, name,
+					    m->fs->store.x_opaque);
 	return ret;
 }
 
@@ -369,15 +387,6 @@ static int commit_children(struct cow_manage *m, struct cow_node *node,
 	return ret;
 }
 
-static bool is_opaque(struct cow_fs *fs, int dirfd, const char *name)
-{
-	char v[4];
-
-	return cow_sys_getxattrat(dirfd, name, fs->store.x_opaque, v,
-				  sizeof(v)) > 0 &&
-	       v[0] == 'y';
-}
-
 /* Brings BASE's directory at @name to the view's, without its content. */
 static int commit_dir_itself(struct cow_manage *m, struct cow_node *dir,
 			     const char *name, const char *vpath,
@@ -387,17 +396,17 @@ static int commit_dir_itself(struct cow_manage *m, struct cow_node *dir,
 	int ret = 0, fd;
 
 	if (!node->has_base)
-		ret = make_base_dir(m, dir, name);
+		ret = make_base_dir(m, dir, name, vpath);
 	else if (strcmp(node->base_path, vpath))
 		ret = commit_redirect(m, dir, name, vpath, node);
 	if (ret == 0 && opaque && node->has_base) {
 		fd = cow_sys_open_dir(dir->dir_base, name);
 		ret = fd < 0 ? fd : cow_store_clear_dir(fd);
 		cow_sys_close(fd);
+		if (ret == 0)
+			ret = cow_sys_removexattrat(dir->dir_upper, name,
+						    m->fs->store.x_opaque);
 	}
-	if (ret == 0 && opaque)
-		ret = cow_sys_removexattrat(dir->dir_upper, name,
-					    m->fs->store.x_opaque);
 	if (ret == 0)
 		ret = cow_manage_refresh(m, dir, name, true);
 	return ret;
@@ -526,7 +535,7 @@ static int prepare_parents(struct cow_manage *m, const char *path,
 				"itself",
 				path, vp, vp);
 		else if (!next->has_base && !m->dry_run)
-			ret = make_base_dir(m, cur, comp);
+			ret = make_base_dir(m, cur, comp, vp);
 		if (ret == 0 && !next->has_base && !m->dry_run)
 			ret = cow_manage_refresh(m, cur, comp, true);
 		cow_node_forget(m->fs, cur, 1);

@@ -4,7 +4,10 @@
 # such copies first: a renamed big file survives the commit of its old
 # name's deletion, and one inside a renamed directory the commit of the
 # rename; both then read whole, also after a remount, and BASE holds what
-# was committed. A completed copy shows its new inode number at once. Run it a few times: the bug it also guards against (a
+# was committed. So does one whose old name became a directory in the view,
+# when a commit of a file inside makes BASE's name a directory too. A
+# completed copy shows its new inode number at once. Run it a few times:
+# the bug it also guards against (a
 # completed copy keeping the inode number BASE gave to a committed file)
 # showed only when ext4 reused the number.
 set -euo pipefail
@@ -14,9 +17,11 @@ cow_setup
 mkdir "$BASE/dd"
 head -c $((8 << 20)) /dev/urandom >"$BASE/big"
 head -c $((6 << 20)) /dev/urandom >"$BASE/dd/big3"
+head -c $((8 << 20)) /dev/urandom >"$BASE/big4"
 echo keep >"$BASE/keep"
 cp "$BASE/big" "$T/ref"
 cp "$BASE/dd/big3" "$T/ref3"
+cp "$BASE/big4" "$T/ref4"
 cow_mount -o completer=off
 
 mv "$MNT/big" "$MNT/big2"
@@ -43,10 +48,23 @@ expect_eq "$(getfattr --only-values -n user.cowfs.state "$MNT/big2")" \
 cmp "$MNT/ee/big3" "$T/ref3" || fail "ee/big3 after the rename was committed"
 cmp "$BASE/ee/big3" "$T/ref3" || fail "BASE's ee/big3"
 expect_absent "$BASE/dd"
+
+mv "$MNT/big4" "$MNT/moved4"
+printf z | dd of="$MNT/moved4" bs=1 seek=2000000 conv=notrunc status=none
+printf z | dd of="$T/ref4" bs=1 seek=2000000 conv=notrunc status=none
+expect_eq "$(getfattr --only-values -n user.cowfs.state "$MNT/moved4")" \
+	"partial 1%" "moved4 before the commit"
+mkdir "$MNT/big4"
+echo inside >"$MNT/big4/f"
+"$COWFS" commit "$MNT" big4/f >"$T/out" || fail "commit big4/f: $(cat "$T/out")"
+[ -d "$BASE/big4" ] || fail "BASE's big4 is not a directory"
+expect_file_content "$BASE/big4/f" inside
+cmp "$MNT/moved4" "$T/ref4" || fail "moved4 after its old name became a directory"
 cow_remount -o completer=off
 cmp "$MNT/big2" "$T/ref" || fail "big2 after remount"
 expect_eq "$(stat -c %i "$MNT/big2")" "$ino" "big2's inode number after remount"
 cmp "$MNT/ee/big3" "$T/ref3" || fail "ee/big3 after remount"
+cmp "$MNT/moved4" "$T/ref4" || fail "moved4 after remount"
 expect_file_content "$MNT/keep" keep
 expect_file_content "$BASE/keep" keep
 [ -z "$(ls "$STORE/meta/chunks")" ] || fail "chunk maps left: $(ls "$STORE/meta/chunks")"
