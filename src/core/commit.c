@@ -9,6 +9,7 @@
  */
 #include "manage.h"
 
+#include "array.h"
 #include "copy_i.h"
 #include "lookup_i.h"
 #include "partial_i.h"
@@ -324,35 +325,6 @@ static int make_base_dir(struct cow_manage *m, struct cow_node *dir,
 	return ret;
 }
 
-/* Names in directory @fd (snapshot), NULL-terminated; NULL on error. */
-static char **list_names(int fd)
-{
-	int dfd = cow_sys_openat(fd, ".", O_RDONLY | O_DIRECTORY, 0);
-	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
-	char **names = NULL, **grown;
-	size_t n = 0;
-	struct dirent *de;
-
-	if (!d) {
-		cow_sys_close(dfd);
-		return NULL;
-	}
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		grown = realloc(names, (n + 2) * sizeof(*names));
-		if (!grown)
-			break;
-		names = grown;
-		names[n] = strdup(de->d_name);
-		names[++n] = NULL;
-	}
-	closedir(d);
-	if (!names)
-		names = calloc(1, sizeof(*names));
-	return names;
-}
-
 static bool is_renamed_dir(struct cow_fs *fs, int dirfd, const char *name)
 {
 	struct stat st;
@@ -367,8 +339,9 @@ static bool is_renamed_dir(struct cow_fs *fs, int dirfd, const char *name)
 static int commit_children(struct cow_manage *m, struct cow_node *node,
 			   const char *vpath)
 {
-	char **names = list_names(node->dir_upper), child[PATH_MAX];
-	int ret = names ? 0 : -ENOMEM, i, pass;
+	char child[PATH_MAX];
+	int ret, i, pass;
+	char **names = cow_list_names(node->dir_upper, &ret);
 
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; ret == 0 && names && names[i]; i++) {
@@ -381,9 +354,7 @@ static int commit_children(struct cow_manage *m, struct cow_node *node,
 			ret = commit_name(m, node, names[i], child);
 			names[i][0] = '\0';
 		}
-	for (i = 0; names && names[i]; i++)
-		free(names[i]);
-	free(names);
+	cow_free_names(names);
 	return ret;
 }
 

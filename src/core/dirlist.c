@@ -5,6 +5,7 @@
  * upper entries only. A listing is a snapshot, so offsets stay stable.
  */
 #include "layer.h"
+#include "array.h"
 #include "lookup_i.h"
 
 #include "sys.h"
@@ -88,14 +89,10 @@ static int list_add(struct cow_dirlist *list, const char *name, uint64_t ino,
 {
 	struct cow_dirent *e;
 
-	if (list->count == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 32;
-		e = realloc(list->ents, cap * sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		list->ents = e;
-		list->cap = cap;
-	}
+	e = cow_grow(list->ents, &list->cap, list->count, sizeof(*e), 32);
+	if (!e)
+		return -ENOMEM;
+	list->ents = e;
 	e = &list->ents[list->count];
 	e->name = strdup(name);
 	if (!e->name)
@@ -171,15 +168,29 @@ struct merge {
 	struct cow_dirlist *list;
 	struct name_set seen;
 	char **hidden; /* whiteout names, owned */
-	size_t nhidden;
+	size_t nhidden, hidden_cap;
 };
+
+/* Keeps whiteout @name: it hides BASE's entry of that name. */
+static int add_hidden(struct merge *m, const char *name)
+{
+	char **grown = cow_grow(m->hidden, &m->hidden_cap, m->nhidden,
+				sizeof(*grown), 16);
+	char *copy = grown ? strdup(name) : NULL;
+
+	if (grown)
+		m->hidden = grown;
+	if (!copy)
+		return -ENOMEM;
+	m->hidden[m->nhidden++] = copy;
+	return set_add(&m->seen, copy) < 0 ? -ENOMEM : 0;
+}
 
 static int add_upper(void *ctx, struct dirent *de)
 {
 	struct merge *m = ctx;
 	struct stat st, bst;
 	bool in_base;
-	char *copy;
 	int ret;
 
 	ret = cow_sys_fstatat(m->dir->dir_upper, de->d_name, &st);
@@ -195,20 +206,8 @@ static int add_upper(void *ctx, struct dirent *de)
 		st.st_mode = S_IFCHR;
 		st.st_rdev = 0;
 	}
-	if (cow_store_is_whiteout(&st)) {
-		copy = strdup(de->d_name);
-		char **h = realloc(m->hidden,
-				   (m->nhidden + 1) * sizeof(*m->hidden));
-		if (!copy || !h) {
-			free(copy);
-			if (h)
-				m->hidden = h;
-			return -ENOMEM;
-		}
-		m->hidden = h;
-		m->hidden[m->nhidden++] = copy;
-		return set_add(&m->seen, copy) < 0 ? -ENOMEM : 0;
-	}
+	if (cow_store_is_whiteout(&st))
+		return add_hidden(m, de->d_name);
 	in_base = cow_base_has(m->dir, de->d_name, &bst);
 	ret = list_add(
 		m->list, de->d_name,

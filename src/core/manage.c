@@ -5,6 +5,7 @@
  * again. Also the path walk and the messages that commit.c shares.
  */
 #include "manage.h"
+#include "array.h"
 
 #include "lookup_i.h"
 #include "sys.h"
@@ -147,11 +148,7 @@ static void collect_linked(int at, const char *name, struct inos *s, int depth)
 	if (cow_sys_fstatat(at, name, &st) < 0 || depth > 256)
 		return;
 	if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
-		ino_t *grown =
-			s->n < s->cap
-				? s->v
-				: realloc(s->v, (s->cap = 2 * s->cap + 8) *
-							sizeof(*s->v));
+		ino_t *grown = cow_grow(s->v, &s->cap, s->n, sizeof(*s->v), 8);
 		if (grown) {
 			s->v = grown;
 			s->v[s->n++] = st.st_ino;

@@ -5,6 +5,7 @@
  * layer descriptors; files' backing while open).
  */
 #include "layer.h"
+#include "array.h"
 
 #include "sys.h"
 
@@ -447,13 +448,10 @@ static int push_node(struct cow_node_set *set, struct cow_node *node)
 {
 	struct cow_node **grown;
 
-	if (set->count == set->cap) {
-		set->cap = set->cap ? 2 * set->cap : 16;
-		grown = realloc(set->nodes, set->cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		set->nodes = grown;
-	}
+	grown = cow_grow(set->nodes, &set->cap, set->count, sizeof(*grown), 16);
+	if (!grown)
+		return -ENOMEM;
+	set->nodes = grown;
 	node->refs++;
 	set->nodes[set->count++] = node;
 	return 0;

@@ -10,6 +10,7 @@
  * directories: BASE must keep what they show until they are committed.
  */
 #include "manage.h"
+#include "array.h"
 
 #include "copy_i.h"
 #include "lookup_i.h"
@@ -28,13 +29,10 @@ static int remember(struct cow_origins *o, uint64_t origin, const char *path)
 {
 	struct cow_moved *grown;
 
-	if (o->n == o->cap) {
-		o->cap = o->cap ? 2 * o->cap : 16;
-		grown = realloc(o->v, o->cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		o->v = grown;
-	}
+	grown = cow_grow(o->v, &o->cap, o->n, sizeof(*grown), 16);
+	if (!grown)
+		return -ENOMEM;
+	o->v = grown;
 	o->v[o->n].path = strdup(path);
 	if (!o->v[o->n].path)
 		return -ENOMEM;
@@ -49,13 +47,10 @@ static int remember_redirect(struct cow_origins *o, const char *path,
 	struct cow_redirected *grown, *r;
 	const char *slash = strrchr(path, '/');
 
-	if (o->nr == o->rcap) {
-		o->rcap = o->rcap ? 2 * o->rcap : 8;
-		grown = realloc(o->r, o->rcap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		o->r = grown;
-	}
+	grown = cow_grow(o->r, &o->rcap, o->nr, sizeof(*grown), 8);
+	if (!grown)
+		return -ENOMEM;
+	o->r = grown;
 	r = &o->r[o->nr];
 	r->upper = strdup(path);
 	if (redirect[0] == '/') /* from BASE's root, as cowfs writes them */
@@ -246,13 +241,10 @@ static int links_last(struct cow_links *l, const struct stat *st)
 	for (i = 0; i < l->n && l->v[i].ino != st->st_ino; i++)
 		;
 	if (i == l->n) {
-		if (l->n == l->cap) {
-			l->cap = l->cap ? 2 * l->cap : 8;
-			grown = realloc(l->v, l->cap * sizeof(*l->v));
-			if (!grown)
-				return -ENOMEM;
-			l->v = grown;
-		}
+		grown = cow_grow(l->v, &l->cap, l->n, sizeof(*l->v), 8);
+		if (!grown)
+			return -ENOMEM;
+		l->v = grown;
 		l->v[l->n++].ino = st->st_ino;
 		l->v[i].seen = 0;
 	}

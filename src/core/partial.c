@@ -8,6 +8,7 @@
  * either BASE's bytes or the new ones, never a hole.
  */
 #include "layer.h"
+#include "array.h"
 #include "lookup_i.h"
 #include "partial_i.h"
 
@@ -87,14 +88,11 @@ void cow_partial_track(struct cow_fs *fs, struct cow_node *node)
 	pthread_mutex_lock(&fs->table_lock);
 	if (node->on_partial_list)
 		goto out_unlock;
-	if (fs->npartial == fs->partial_cap) {
-		size_t cap = fs->partial_cap ? fs->partial_cap * 2 : 16;
-		grown = realloc(fs->partial, cap * sizeof(*grown));
-		if (!grown)
-			goto out_unlock; /* completes on a later mount */
-		fs->partial = grown;
-		fs->partial_cap = cap;
-	}
+	grown = cow_grow(fs->partial, &fs->partial_cap, fs->npartial,
+			 sizeof(*grown), 16);
+	if (!grown)
+		goto out_unlock; /* completes on a later mount */
+	fs->partial = grown;
 	node->refs++;
 	node->on_partial_list = true;
 	fs->partial[fs->npartial++] = node;

@@ -8,6 +8,7 @@
  * the collected struct cow_inval.
  */
 #include "manage.h"
+#include "array.h"
 
 #include "lookup_i.h"
 #include "partial_i.h"
@@ -25,13 +26,10 @@ int cow_inval_add_ent(struct cow_fs *fs, struct cow_inval *inv,
 {
 	struct cow_inval_ent *grown;
 
-	if (inv->nents == inv->cap) {
-		inv->cap = inv->cap ? 2 * inv->cap : 16;
-		grown = realloc(inv->ents, inv->cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		inv->ents = grown;
-	}
+	grown = cow_grow(inv->ents, &inv->cap, inv->nents, sizeof(*grown), 16);
+	if (!grown)
+		return -ENOMEM;
+	inv->ents = grown;
 	inv->ents[inv->nents].name = strdup(name);
 	if (!inv->ents[inv->nents].name)
 		return -ENOMEM;
@@ -46,14 +44,10 @@ void cow_inval_add_node(struct cow_fs *fs, struct cow_inval *inv,
 	struct cow_node_set *set = &inv->nodes;
 	struct cow_node **grown;
 
-	if (set->count == set->cap) {
-		grown = realloc(set->nodes, (set->cap ? 2 * set->cap : 16) *
-						    sizeof(*grown));
-		if (!grown)
-			return;
-		set->nodes = grown;
-		set->cap = set->cap ? 2 * set->cap : 16;
-	}
+	grown = cow_grow(set->nodes, &set->cap, set->count, sizeof(*grown), 16);
+	if (!grown)
+		return;
+	set->nodes = grown;
 	cow_node_get(fs, node);
 	set->nodes[set->count++] = node;
 }

@@ -5,6 +5,7 @@
  */
 #include "report.h"
 
+#include "array.h"
 #include "chunkmap.h"
 #include "sys.h"
 
@@ -67,56 +68,6 @@ static int emit(struct walk *w, struct cow_change_ent *ent)
 		return 0;
 	w->totals->changes++;
 	return w->fn(w->ctx, ent);
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted entry names of the directory open at @fd; NULL-terminated. */
-static char **list_names(int fd, int *err)
-{
-	size_t n = 0, cap = 16;
-	char **names = malloc(cap * sizeof(*names));
-	struct dirent *de;
-	DIR *d;
-	int dfd = cow_sys_openat(fd, ".", O_RDONLY | O_DIRECTORY, 0);
-
-	*err = 0;
-	d = dfd < 0 ? NULL : fdopendir(dfd);
-	if (!d || !names) {
-		*err = dfd < 0 ? dfd : -ENOMEM;
-		cow_sys_close(d ? -1 : dfd);
-		free(names);
-		return NULL;
-	}
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (n + 1 >= cap) {
-			char **g = realloc(names, (cap *= 2) * sizeof(*names));
-			if (!g)
-				break;
-			names = g;
-		}
-		names[n] = strdup(de->d_name);
-		if (names[n])
-			n++;
-	}
-	closedir(d);
-	names[n] = NULL;
-	qsort(names, n, sizeof(*names), cmp_names);
-	return names;
-}
-
-static void free_names(char **names)
-{
-	char **p;
-
-	for (p = names; p && *p; p++)
-		free(*p);
-	free(names);
 }
 
 static int walk_dir(struct walk *w, int ufd, int bfd, const char *vpath);
@@ -259,18 +210,18 @@ static int walk_entry(struct walk *w, int ufd, int bfd, const char *vpath,
 static int walk_dir(struct walk *w, int ufd, int bfd, const char *vpath)
 {
 	int ret = 0;
-	char **names = list_names(ufd, &ret), **p;
+	char **names = cow_list_names(ufd, &ret), **p;
 
 	for (p = names; ret == 0 && p && *p; p++)
 		ret = walk_entry(w, ufd, bfd, vpath, *p);
-	free_names(names);
+	cow_free_names(names);
 	return ret;
 }
 
 static off_t tree_blocks(int fd)
 {
 	int err = 0;
-	char **names = list_names(fd, &err), **p;
+	char **names = cow_list_names(fd, &err), **p;
 	off_t sum = 0;
 	struct stat st;
 
@@ -287,7 +238,7 @@ static off_t tree_blocks(int fd)
 			cow_sys_close(c);
 		}
 	}
-	free_names(names);
+	cow_free_names(names);
 	return sum;
 }
 

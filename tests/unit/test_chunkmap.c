@@ -4,6 +4,7 @@
  * (ignored), and damage anywhere else (refused with -EUCLEAN).
  */
 #include "chunkmap.h"
+#include "check.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,17 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int failures;
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			failures++;                                            \
-		}                                                              \
-	} while (0)
 
 static int load(int dirfd, struct cow_chunkmap *m)
 {
@@ -108,6 +98,5 @@ int main(void)
 	unlinkat(dirfd, "map", 0);
 	close(dirfd);
 	rmdir(dir);
-	printf("%s\n", failures ? "FAIL" : "PASS");
-	return failures ? 1 : 0;
+	return check_result();
 }

@@ -6,6 +6,7 @@
  */
 #include "layer.h"
 #include "store.h"
+#include "check.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,17 +18,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-static int failures;
 static char root[] = "/tmp/cowfs-unit-XXXXXX";
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			failures++;                                            \
-		}                                                              \
-	} while (0)
 
 static void path_of(char *buf, size_t len, const char *rel)
 {
@@ -291,6 +282,5 @@ int main(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", root);
-	printf("%s\n", failures ? "FAIL" : "PASS");
-	return failures ? 1 : 0;
+	return check_result();
 }
