@@ -42,7 +42,8 @@ int cow_partial_fill_all(struct cow_fs *fs, struct cow_node *node);
 /* node->lock held: fsync data, then the map. */
 int cow_partial_fsync(struct cow_node *node, bool datasync);
 
-/* Fills the next absent chunk at or after *@next (completer). */
+/* Fills the next absent chunk at or after *@next (completer); the copy
+ * keeps its mtime. */
 int cow_partial_fill_one(struct cow_node *node, int base_fd, int upper_fd,
 			 uint64_t *next);
 /* ns_lock held (write): fills every chunk of @node, then makes it a

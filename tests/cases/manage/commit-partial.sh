@@ -6,7 +6,8 @@
 # rename; both then read whole, also after a remount, and BASE holds what
 # was committed. So does one whose old name became a directory in the view,
 # when a commit of a file inside makes BASE's name a directory too. A
-# completed copy shows its new inode number at once. Run it a few times:
+# completed copy shows its new inode number at once, and one that was only
+# renamed keeps BASE's mtime. Run it a few times:
 # the bug it also guards against (a
 # completed copy keeping the inode number BASE gave to a committed file)
 # showed only when ext4 reused the number.
@@ -18,10 +19,14 @@ mkdir "$BASE/dd"
 head -c $((8 << 20)) /dev/urandom >"$BASE/big"
 head -c $((6 << 20)) /dev/urandom >"$BASE/dd/big3"
 head -c $((8 << 20)) /dev/urandom >"$BASE/big4"
+head -c $((8 << 20)) /dev/urandom >"$BASE/big5"
+touch -d '2002-03-04 05:06:07.891' "$BASE/big5"
+mtime5=$(stat -c %y "$BASE/big5")
 echo keep >"$BASE/keep"
 cp "$BASE/big" "$T/ref"
 cp "$BASE/dd/big3" "$T/ref3"
 cp "$BASE/big4" "$T/ref4"
+cp "$BASE/big5" "$T/ref5"
 cow_mount -o completer=off
 
 mv "$MNT/big" "$MNT/big2"
@@ -60,11 +65,18 @@ echo inside >"$MNT/big4/f"
 [ -d "$BASE/big4" ] || fail "BASE's big4 is not a directory"
 expect_file_content "$BASE/big4/f" inside
 cmp "$MNT/moved4" "$T/ref4" || fail "moved4 after its old name became a directory"
+mv "$MNT/big5" "$MNT/moved5"
+"$COWFS" commit "$MNT" big5 >"$T/out" || fail "commit big5: $(cat "$T/out")"
+expect_absent "$BASE/big5"
+cmp "$MNT/moved5" "$T/ref5" || fail "moved5 after its old name's deletion"
+expect_eq "$(stat -c %y "$(upper_path moved5)")" "$mtime5" "moved5's mtime in STORE"
 cow_remount -o completer=off
 cmp "$MNT/big2" "$T/ref" || fail "big2 after remount"
 expect_eq "$(stat -c %i "$MNT/big2")" "$ino" "big2's inode number after remount"
 cmp "$MNT/ee/big3" "$T/ref3" || fail "ee/big3 after remount"
 cmp "$MNT/moved4" "$T/ref4" || fail "moved4 after remount"
+cmp "$MNT/moved5" "$T/ref5" || fail "moved5 after remount"
+expect_eq "$(stat -c %y "$MNT/moved5")" "$mtime5" "moved5's mtime after remount"
 expect_file_content "$MNT/keep" keep
 expect_file_content "$BASE/keep" keep
 [ -z "$(ls "$STORE/meta/chunks")" ] || fail "chunk maps left: $(ls "$STORE/meta/chunks")"
