@@ -518,13 +518,47 @@ static bool has_entries(int fd)
 	return any;
 }
 
+/*
+ * ext4 can run without a journal (mkfs -O ^has_journal), and then nothing
+ * orders a rename after the data and block map of the file it names. Its
+ * sysfs directory, named after the block device, names the journal's
+ * thread in journal_task ("<none>" without one). Unreadable: no journal.
+ */
+static bool ext4_journaled(int fd)
+{
+	char link[64], target[256], path[320], task[32] = "";
+	const char *dev;
+	struct stat st;
+	ssize_t n = -1;
+	int tfd;
+
+	if (fstat(fd, &st) == 0) {
+		snprintf(link, sizeof(link), "/sys/dev/block/%u:%u",
+			 major(st.st_dev), minor(st.st_dev));
+		n = readlink(link, target, sizeof(target) - 1);
+	}
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	dev = strrchr(target, '/');
+	snprintf(path, sizeof(path), "/sys/fs/ext4/%s/journal_task",
+		 dev ? dev + 1 : target);
+	tfd = open(path, O_RDONLY | O_CLOEXEC);
+	n = tfd < 0 ? -1 : read(tfd, task, sizeof(task) - 1);
+	if (tfd >= 0)
+		close(tfd);
+	return n > 0 && task[0] != '<' && task[0] != '\n';
+}
+
 /* See struct cow_store; other filesystems keep the fdatasync. */
 static bool direct_orders(int fd)
 {
 	struct statfs sf;
 
-	return fstatfs(fd, &sf) == 0 &&
-	       (sf.f_type == EXT4_SUPER_MAGIC || sf.f_type == XFS_SUPER_MAGIC);
+	if (fstatfs(fd, &sf) < 0)
+		return false;
+	return sf.f_type == XFS_SUPER_MAGIC ||
+	       (sf.f_type == EXT4_SUPER_MAGIC && ext4_journaled(fd));
 }
 
 int cow_store_open(struct cow_store *s, const struct cow_store_paths *paths,
@@ -548,6 +582,11 @@ int cow_store_open(struct cow_store *s, const struct cow_store_paths *paths,
 		ret = open_dirs(s, paths, create, why, whylen);
 	if (ret == 0) {
 		s->direct_orders = direct_orders(s->upper_fd);
+		cow_dbg("STORE: small copy-ups %s",
+			s->direct_orders ? "by direct I/O, ordered by the "
+					   "journal"
+					 : "fdatasynced (no journal orders "
+					   "direct I/O here)");
 		s->index_used = has_entries(s->index_fd);
 	}
 	if (ret == 0)

@@ -37,7 +37,8 @@ struct cow_store {
 	dev_t dev;     /* st_dev of upper/ */
 	bool fsync;    /* fdatasync copy-ups before publishing them */
 	/* upper/'s filesystem journals a rename after the direct I/O written
-	 * before it (ext4, XFS): a small copy-up needs no fdatasync */
+	 * before it (XFS, ext4 with a journal): a small copy-up needs no
+	 * fdatasync */
 	bool direct_orders;
 	/* meta/index/ has held an entry since the mount (atomic): BASE files
 	 * with one link are looked up there too, as a commit may have
