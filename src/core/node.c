@@ -276,18 +276,31 @@ struct cow_node *cow_node_new(uint64_t key, mode_t type)
 	return node;
 }
 
-struct cow_node *cow_node_find(struct cow_fs *fs, uint64_t key, mode_t type)
+/* The node of @key and @type in the table, or among the orphans. */
+static struct cow_node *find(struct cow_fs *fs, uint64_t key, mode_t type,
+			     bool orphans)
 {
 	struct cow_node *node;
 
 	pthread_mutex_lock(&fs->table_lock);
-	for (node = fs->table[slot_of(fs, key)]; node; node = node->hnext)
-		if (node->key == key && node->type == (type & S_IFMT))
-			break;
+	node = orphans ? fs->orphans : fs->table[slot_of(fs, key)];
+	while (node && (node->key != key || node->type != (type & S_IFMT)))
+		node = orphans ? node->orphan_next : node->hnext;
 	if (node)
 		node->refs++;
 	pthread_mutex_unlock(&fs->table_lock);
 	return node;
+}
+
+struct cow_node *cow_node_find(struct cow_fs *fs, uint64_t key, mode_t type)
+{
+	return find(fs, key, type, false);
+}
+
+struct cow_node *cow_node_find_orphan(struct cow_fs *fs, uint64_t key,
+				      mode_t type)
+{
+	return find(fs, key, type, true);
 }
 
 void cow_node_discard(struct cow_node *fresh)

@@ -149,6 +149,9 @@ struct cow_node *cow_node_insert(struct cow_fs *fs, struct cow_node *fresh);
 void cow_node_discard(struct cow_node *fresh);
 /* The hashed node of identity @key and @type's kind (ref taken), or NULL. */
 struct cow_node *cow_node_find(struct cow_fs *fs, uint64_t key, mode_t type);
+/* The same among the unhashed nodes still referenced (unlinked, open). */
+struct cow_node *cow_node_find_orphan(struct cow_fs *fs, uint64_t key,
+				      mode_t type);
 
 /*
  * Aliases. Changes happen under ns_lock (write); the list itself is guarded

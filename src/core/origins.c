@@ -296,6 +296,37 @@ static int release_index(struct cow_manage *m, int bdir, const char *name,
 	return ret;
 }
 
+/*
+ * A copy unlinked while open still stands for BASE's @st, and no name in
+ * upper/ leads to it, so detach_ino's walk misses it: it takes the number
+ * of its upper inode too, as ext4 may give BASE's to the next file a
+ * commit makes.
+ */
+static void detach_orphans(struct cow_manage *m, const struct stat *st)
+{
+	struct cow_fs *fs = m->fs;
+	struct cow_node *node;
+	struct stat ust;
+	int ret;
+
+	while ((node = cow_node_find_orphan(fs, st->st_ino, st->st_mode))) {
+		pthread_rwlock_rdlock(&node->lock);
+		ret = node->state != COW_BASE && node->fd_upper >= 0
+			      ? cow_sys_fstat(node->fd_upper, &ust)
+			      : -EBADF;
+		pthread_rwlock_unlock(&node->lock);
+		if (ret == 0) {
+			cow_node_rekey(fs, node,
+				       cow_fs_upper_key(fs, ust.st_ino));
+			node->has_base = false;
+			cow_inval_add_node(fs, &m->inval, node);
+		}
+		cow_node_put(fs, node);
+		if (ret < 0)
+			break;
+	}
+}
+
 /* BASE's (@dirfd, @name), of stat @st, goes; @links counts the links of
  * files met so far in a tree that goes (NULL: none). */
 static int release_file(struct cow_manage *m, struct cow_links *links,
@@ -315,6 +346,8 @@ static int release_file(struct cow_manage *m, struct cow_links *links,
 		if (ret < 0)
 			return ret;
 	}
+	if (st->st_nlink <= 1)
+		detach_orphans(m, st);
 	return m->origins.n ? detach_ino(m, st->st_ino) : 0;
 }
 
