@@ -118,7 +118,7 @@ static int publish_new(struct cow_fs *fs, struct cow_node *dir,
 		node->fd_upper = dfd; /* for the open that follows */
 	else
 		cow_sys_close(dfd);
-	node = cow_node_insert(fs, node);
+	node = cow_node_insert_new(fs, node);
 	ret = cow_node_add_alias(fs, node, dir, name);
 	if (ret == 0)
 		ret = cow_getattr_locked(fs, node, st);

@@ -6,6 +6,7 @@
  */
 #include "layer.h"
 #include "array.h"
+#include "log.h"
 
 #include "sys.h"
 
@@ -308,21 +309,21 @@ void cow_node_discard(struct cow_node *fresh)
 	free_node(fresh);
 }
 
-struct cow_node *cow_node_insert(struct cow_fs *fs, struct cow_node *fresh)
+/* The hashed node of @fresh's identity (table_lock held), or NULL. */
+static struct cow_node *same_locked(struct cow_fs *fs,
+				    const struct cow_node *fresh)
 {
-	struct cow_node *node;
-	size_t s;
+	struct cow_node *node = fs->table[slot_of(fs, fresh->key)];
 
-	pthread_mutex_lock(&fs->table_lock);
-	s = slot_of(fs, fresh->key);
-	for (node = fs->table[s]; node; node = node->hnext) {
-		if (node->key == fresh->key && node->type == fresh->type) {
-			node->refs++;
-			pthread_mutex_unlock(&fs->table_lock);
-			free_node(fresh);
-			return node;
-		}
-	}
+	while (node && (node->key != fresh->key || node->type != fresh->type))
+		node = node->hnext;
+	return node;
+}
+
+static struct cow_node *insert_locked(struct cow_fs *fs, struct cow_node *fresh)
+{
+	size_t s = slot_of(fs, fresh->key);
+
 	fresh->generation = fs->next_generation++;
 	fresh->hashed = true;
 	fresh->hnext = fs->table[s];
@@ -331,6 +332,40 @@ struct cow_node *cow_node_insert(struct cow_fs *fs, struct cow_node *fresh)
 		fs->ndirs++;
 	if (++fs->table_count > fs->table_size)
 		table_grow_locked(fs);
+	return fresh;
+}
+
+struct cow_node *cow_node_insert(struct cow_fs *fs, struct cow_node *fresh)
+{
+	struct cow_node *node;
+
+	pthread_mutex_lock(&fs->table_lock);
+	node = same_locked(fs, fresh);
+	if (node)
+		node->refs++;
+	else
+		node = insert_locked(fs, fresh);
+	pthread_mutex_unlock(&fs->table_lock);
+	if (node != fresh)
+		free_node(fresh);
+	return node;
+}
+
+struct cow_node *cow_node_insert_new(struct cow_fs *fs, struct cow_node *fresh)
+{
+	struct cow_node *stale;
+
+	pthread_mutex_lock(&fs->table_lock);
+	stale = same_locked(fs, fresh);
+	if (stale) {
+		cow_warn("a node of inode %llu outlived its object (state %d, "
+			 "%s): it is let go for the new one",
+			 (unsigned long long)fresh->key, (int)stale->state,
+			 stale->aliases ? "named" : "nameless");
+		orphan_locked(fs, stale);
+		unhash_locked(fs, stale);
+	}
+	insert_locked(fs, fresh);
 	pthread_mutex_unlock(&fs->table_lock);
 	return fresh;
 }

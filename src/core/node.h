@@ -147,6 +147,9 @@ struct cow_node *cow_node_new(uint64_t key, mode_t type);
  */
 struct cow_node *cow_node_insert(struct cow_fs *fs, struct cow_node *fresh);
 void cow_node_discard(struct cow_node *fresh);
+/* The same for an object just made, whose inode number no live object
+ * has: a hashed node of that identity is stale and is unhashed. */
+struct cow_node *cow_node_insert_new(struct cow_fs *fs, struct cow_node *fresh);
 /* The hashed node of identity @key and @type's kind (ref taken), or NULL. */
 struct cow_node *cow_node_find(struct cow_fs *fs, uint64_t key, mode_t type);
 /* The same among the unhashed nodes still referenced (unlinked, open). */

@@ -263,6 +263,32 @@ static void test_publish_replaces_whiteout(struct cow_fs *fs)
 	CHECK(exists("store/upper/wh", &st) && S_ISREG(st.st_mode));
 }
 
+/* A node left with the number of an object that is gone does not capture
+ * the object made next with that number. */
+static void test_insert_new_drops_stale(struct cow_fs *fs)
+{
+	struct cow_node *stale = cow_node_new(987654321, S_IFREG);
+	struct cow_node *fresh = cow_node_new(987654321, S_IFREG);
+	struct cow_node *got;
+
+	CHECK(stale && fresh);
+	if (!stale || !fresh)
+		return;
+	CHECK(cow_node_insert(fs, stale) == stale);
+	got = cow_node_insert_new(fs, fresh);
+	CHECK(got == fresh);
+	got = cow_node_find(fs, 987654321, S_IFREG);
+	CHECK(got == fresh);
+	if (got)
+		cow_node_put(fs, got);
+	got = cow_node_find_orphan(fs, 987654321, S_IFREG);
+	CHECK(got == stale);
+	if (got)
+		cow_node_put(fs, got);
+	cow_node_put(fs, fresh);
+	cow_node_put(fs, stale);
+}
+
 int main(void)
 {
 	struct cow_fs fs;
@@ -276,6 +302,7 @@ int main(void)
 	test_rmdir_mkdir_opaque(&fs);
 	test_rename_dir_redirect(&fs);
 	test_publish_replaces_whiteout(&fs);
+	test_insert_new_drops_stale(&fs);
 	cow_fs_destroy(&fs);
 	cow_store_close(&fs.store);
 	cow_base_close(&fs.base);
