@@ -281,7 +281,6 @@ static int commit_redirect(struct cow_manage *m, struct cow_node *dir,
 	return ret;
 }
 
-/* A directory new in the view gets one in BASE (its content follows). */
 static bool is_opaque(struct cow_fs *fs, int dirfd, const char *name)
 {
 	char v[4];
@@ -302,10 +301,11 @@ static int make_base_dir(struct cow_manage *m, struct cow_node *dir,
 	struct stat st;
 	int ret = 0;
 
-	if (cow_sys_fstatat(dir->dir_base, name, &st) == 0)
+	if (cow_sys_fstatat(dir->dir_base, name, &st) == 0) {
 		ret = cow_partial_settle_locked(m->fs, vpath, &m->inval);
-	if (ret == 0 && cow_sys_fstatat(dir->dir_base, name, &st) == 0)
-		ret = cow_origins_release(m, dir, name, NULL);
+		if (ret == 0)
+			ret = cow_origins_release(m, dir, name, NULL);
+	}
 	if (ret == 0 && cow_sys_fstatat(dir->dir_base, name, &st) == 0)
 		ret = cow_store_remove_tree(dir->dir_base, name);
 	tmp_name(m, tmp);

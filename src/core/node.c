@@ -277,16 +277,27 @@ struct cow_node *cow_node_new(uint64_t key, mode_t type)
 	return node;
 }
 
-/* The node of @key and @type in the table, or among the orphans. */
+/* The node of @key and @type's kind in the table, or among the orphans
+ * (table_lock held). */
+static struct cow_node *find_locked(struct cow_fs *fs, uint64_t key,
+				    mode_t type, bool orphans)
+{
+	struct cow_node *node =
+		orphans ? fs->orphans : fs->table[slot_of(fs, key)];
+
+	while (node && (node->key != key || node->type != (type & S_IFMT)))
+		node = orphans ? node->orphan_next : node->hnext;
+	return node;
+}
+
+/* find_locked, with a ref taken. */
 static struct cow_node *find(struct cow_fs *fs, uint64_t key, mode_t type,
 			     bool orphans)
 {
 	struct cow_node *node;
 
 	pthread_mutex_lock(&fs->table_lock);
-	node = orphans ? fs->orphans : fs->table[slot_of(fs, key)];
-	while (node && (node->key != key || node->type != (type & S_IFMT)))
-		node = orphans ? node->orphan_next : node->hnext;
+	node = find_locked(fs, key, type, orphans);
 	if (node)
 		node->refs++;
 	pthread_mutex_unlock(&fs->table_lock);
@@ -309,17 +320,6 @@ void cow_node_discard(struct cow_node *fresh)
 	free_node(fresh);
 }
 
-/* The hashed node of @fresh's identity (table_lock held), or NULL. */
-static struct cow_node *same_locked(struct cow_fs *fs,
-				    const struct cow_node *fresh)
-{
-	struct cow_node *node = fs->table[slot_of(fs, fresh->key)];
-
-	while (node && (node->key != fresh->key || node->type != fresh->type))
-		node = node->hnext;
-	return node;
-}
-
 static struct cow_node *insert_locked(struct cow_fs *fs, struct cow_node *fresh)
 {
 	size_t s = slot_of(fs, fresh->key);
@@ -340,7 +340,7 @@ struct cow_node *cow_node_insert(struct cow_fs *fs, struct cow_node *fresh)
 	struct cow_node *node;
 
 	pthread_mutex_lock(&fs->table_lock);
-	node = same_locked(fs, fresh);
+	node = find_locked(fs, fresh->key, fresh->type, false);
 	if (node)
 		node->refs++;
 	else
@@ -356,7 +356,7 @@ struct cow_node *cow_node_insert_new(struct cow_fs *fs, struct cow_node *fresh)
 	struct cow_node *stale;
 
 	pthread_mutex_lock(&fs->table_lock);
-	stale = same_locked(fs, fresh);
+	stale = find_locked(fs, fresh->key, fresh->type, false);
 	if (stale) {
 		cow_warn("a node of inode %llu outlived its object (state %d, "
 			 "%s): it is let go for the new one",

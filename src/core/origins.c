@@ -177,6 +177,16 @@ static int load(struct cow_fs *fs, struct cow_origins *o)
 	return ret;
 }
 
+/* A copy of a BASE object that goes takes the identity of its upper inode
+ * @ino: BASE's number may be given to the next file made. */
+static void take_upper_identity(struct cow_manage *m, struct cow_node *node,
+				ino_t ino)
+{
+	cow_node_rekey(m->fs, node, cow_fs_upper_key(m->fs, ino));
+	node->has_base = false;
+	cow_inval_add_node(m->fs, &m->inval, node);
+}
+
 /* The copy at upper @path lets go of its origin: no xattr, upper identity. */
 static int detach(struct cow_manage *m, const struct cow_moved *mv)
 {
@@ -191,12 +201,8 @@ static int detach(struct cow_manage *m, const struct cow_moved *mv)
 		ret = cow_sys_fstatat(fd, name, &st);
 	if (ret == 0) {
 		node = cow_node_find(fs, mv->origin, st.st_mode);
-		if (node && node->state != COW_BASE) {
-			cow_node_rekey(fs, node,
-				       cow_fs_upper_key(fs, st.st_ino));
-			node->has_base = false;
-			cow_inval_add_node(fs, &m->inval, node);
-		}
+		if (node && node->state != COW_BASE)
+			take_upper_identity(m, node, st.st_ino);
 		if (node)
 			cow_node_put(fs, node);
 	}
@@ -286,9 +292,7 @@ static int release_index(struct cow_manage *m, int bdir, const char *name,
 	}
 	if (ret == 0 && node) {
 		node->indexed = false;
-		node->has_base = false;
-		cow_node_rekey(fs, node, cow_fs_upper_key(fs, ist.st_ino));
-		cow_inval_add_node(fs, &m->inval, node);
+		take_upper_identity(m, node, ist.st_ino);
 	}
 	if (node)
 		cow_node_put(fs, node);
@@ -315,12 +319,8 @@ static void detach_orphans(struct cow_manage *m, const struct stat *st)
 			      ? cow_sys_fstat(node->fd_upper, &ust)
 			      : -EBADF;
 		pthread_rwlock_unlock(&node->lock);
-		if (ret == 0) {
-			cow_node_rekey(fs, node,
-				       cow_fs_upper_key(fs, ust.st_ino));
-			node->has_base = false;
-			cow_inval_add_node(fs, &m->inval, node);
-		}
+		if (ret == 0)
+			take_upper_identity(m, node, ust.st_ino);
 		cow_node_put(fs, node);
 		if (ret < 0)
 			break;

@@ -364,20 +364,20 @@ int cow_partial_fill_one(struct cow_node *node, int base_fd, int upper_fd,
 			 uint64_t *next)
 {
 	struct cow_chunkmap *m = node->map;
-	int ret = 0;
-
 	struct stat st;
+	int ret = 0;
 
 	pthread_mutex_lock(&node->fill_lock);
 	while (*next < m->nchunks && cow_chunkmap_test(m, *next))
 		(*next)++;
-	if (*next < m->nchunks)
+	if (*next < m->nchunks) {
 		ret = cow_sys_fstat(upper_fd, &st);
-	if (ret == 0 && *next < m->nchunks)
-		ret = fill_chunk(node, base_fd, upper_fd, *next, 0, 0);
-	/* not a change of the view's: the copy keeps the time it shows */
-	if (ret == 0 && *next < m->nchunks)
-		ret = keep_mtime(upper_fd, &st);
+		if (ret == 0)
+			ret = fill_chunk(node, base_fd, upper_fd, *next, 0, 0);
+		/* not a change of the view's: the copy keeps its time */
+		if (ret == 0)
+			ret = keep_mtime(upper_fd, &st);
+	}
 	pthread_mutex_unlock(&node->fill_lock);
 	return ret;
 }
