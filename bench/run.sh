@@ -252,7 +252,7 @@ done
 # by name, of 10% and then all of many/ (TOUCH_FILES files, 10 a directory).
 daemon_pid() {
 	case $1 in
-	cowfs) pgrep -f -- "cowfs mount $B $S $V" ;;
+	cowfs) pgrep -f -- "$COWFS mount $B $S $V" ;;
 	fuse-overlayfs) pgrep -f -- "fuse-overlayfs .*$V" ;;
 	unionfs) pgrep -f -- "unionfs .*$V" ;;
 	esac | head -n1

@@ -256,6 +256,20 @@ static bool gone_locked(struct cow_node *node)
 	return gone;
 }
 
+/*
+ * On demand, an unlinked file keeps its backing for the handles the kernel
+ * may still have. Under the writeback cache the kernel keeps a file's
+ * mtime and ctime itself, and these handles are all that can see them: a
+ * change of mtime alone (the kernel's flush of its times when it lets the
+ * inode go, or a program's) needs no copy of the file into STORE.
+ */
+static bool times_kept_by_kernel(struct cow_fs *fs, struct cow_node *node,
+				 const struct cow_setattr *sa)
+{
+	return fs->on_demand && fs->kernel_cmtime && S_ISREG(node->type) &&
+	       !node->aliases && sa->valid == COW_SET_MTIME;
+}
+
 int cow_setattr(struct cow_fs *fs, struct cow_node *node,
 		const struct cow_setattr *sa, struct stat *st)
 {
@@ -268,6 +282,8 @@ int cow_setattr(struct cow_fs *fs, struct cow_node *node,
 	pthread_rwlock_wrlock(&fs->ns_lock);
 	/* The kernel may still send times for a file it just unlinked. */
 	ret = gone_locked(node) ? -ENOENT : 0;
+	if (ret == 0 && times_kept_by_kernel(fs, node, sa))
+		goto done;
 	if (ret == 0 && node->excluded) {
 		ret = excluded_setattr(fs, node, sa);
 		goto done;

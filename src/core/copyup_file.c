@@ -282,7 +282,7 @@ static void finish(struct cow_fs *fs, struct cow_node *node,
 		node->state = COW_PARTIAL;
 		cow_partial_track(fs, node);
 	}
-	if (node->nopen > 0 && fc->dst_fd >= 0) {
+	if (cow_backing_held(node) && fc->dst_fd >= 0) {
 		cow_sys_close(node->fd_upper);
 		node->fd_upper = fc->dst_fd;
 	} else {
@@ -375,7 +375,7 @@ static int fill_in_place(struct cow_fs *fs, struct cow_node *node, int data_fd,
 	if (fd < 0)
 		return fd;
 	node->state = COW_UPPER;
-	if (node->nopen > 0) {
+	if (cow_backing_held(node)) {
 		cow_sys_close(node->fd_upper);
 		node->fd_upper = fd;
 	} else {

@@ -6,6 +6,7 @@
  * see the copy the moment it is published.
  */
 #include "layer.h"
+#include "log.h"
 #include "lookup_i.h"
 #include "partial_i.h"
 
@@ -68,7 +69,112 @@ static void close_backing(struct cow_node *node)
 int cow_file_reopen_locked(struct cow_fs *fs, struct cow_node *node)
 {
 	close_backing(node);
-	return node->nopen ? open_backing(fs, node) : 0;
+	return cow_backing_held(node) ? open_backing(fs, node) : 0;
+}
+
+/* The descriptors @node's state reads and writes through are open. */
+static bool backing_ready(const struct cow_node *node)
+{
+	if (node->state != COW_BASE && node->fd_upper < 0)
+		return false;
+	return node->state == COW_UPPER || node->fd_base >= 0;
+}
+
+/* ns_lock (read or write) held: opens @node's backing for data requests
+ * (on_demand) and keeps it; true when the list of such nodes is over. */
+static int demand_open_locked(struct cow_fs *fs, struct cow_node *node,
+			      bool *over)
+{
+	int ret = 0;
+
+	*over = false;
+	pthread_rwlock_wrlock(&node->lock);
+	if (!backing_ready(node))
+		ret = open_backing(fs, node);
+	if (ret == 0 && !node->demand) {
+		node->demand = true;
+		*over = cow_node_demand_add(fs, node);
+	} else if (ret < 0 && !cow_backing_held(node)) {
+		close_backing(node);
+	}
+	__atomic_store_n(&node->demand_used, true, __ATOMIC_RELAXED);
+	pthread_rwlock_unlock(&node->lock);
+	return ret;
+}
+
+/* No lock held: closes the backing of nodes beyond max_demand, the least
+ * recently used first. A node without a name keeps its backing, its only
+ * way to its data, until it goes (the kernel forgets it). */
+static void demand_trim(struct cow_fs *fs)
+{
+	struct cow_node *node;
+
+	while ((node = cow_node_demand_victim(fs))) {
+		pthread_rwlock_rdlock(&fs->ns_lock);
+		pthread_rwlock_wrlock(&node->lock);
+		if (node->aliases && node->nopen == 0)
+			close_backing(node);
+		if (node->aliases)
+			node->demand = false;
+		pthread_rwlock_unlock(&node->lock);
+		pthread_rwlock_unlock(&fs->ns_lock);
+		cow_node_put(fs, node);
+	}
+}
+
+/* No lock held: @node's backing is open for a data request. */
+static int demand_open(struct cow_fs *fs, struct cow_node *node)
+{
+	bool over;
+	int ret;
+
+	pthread_rwlock_rdlock(&fs->ns_lock);
+	ret = demand_open_locked(fs, node, &over);
+	pthread_rwlock_unlock(&fs->ns_lock);
+	if (over)
+		demand_trim(fs);
+	return ret;
+}
+
+int cow_file_open_demand(struct cow_fs *fs, struct cow_node *node)
+{
+	return S_ISREG(node->type) ? demand_open(fs, node) : 0;
+}
+
+void cow_file_hold_unlinked_locked(struct cow_fs *fs, struct cow_node *node)
+{
+	bool over;
+
+	if (!fs->on_demand || !S_ISREG(node->type))
+		return;
+	if (demand_open_locked(fs, node, &over) < 0)
+		cow_warn("a file unlinked in the view lost its data for the "
+			 "programs that have it open (inode %llu)",
+			 (unsigned long long)node->key);
+}
+
+/*
+ * Read side entry (no lock held): returns with node->lock held for
+ * reading and, on demand, the backing open; a trim between the open and
+ * the lock is rare and is retried once.
+ */
+static int lock_for_data(struct cow_fs *fs, struct cow_node *node)
+{
+	int tries, ret;
+
+	__atomic_add_fetch(&fs->activity, 1, __ATOMIC_RELAXED);
+	for (tries = 0;; tries++) {
+		pthread_rwlock_rdlock(&node->lock);
+		if (!fs->on_demand || tries == 2 || backing_ready(node))
+			break;
+		pthread_rwlock_unlock(&node->lock);
+		ret = demand_open(fs, node);
+		if (ret < 0)
+			return ret;
+	}
+	if (fs->on_demand)
+		__atomic_store_n(&node->demand_used, true, __ATOMIC_RELAXED);
+	return 0;
 }
 
 int cow_file_open_locked(struct cow_fs *fs, struct cow_node *node)
@@ -81,7 +187,7 @@ int cow_file_open_locked(struct cow_fs *fs, struct cow_node *node)
 	ret = open_backing(fs, node);
 	if (ret == 0)
 		node->nopen++;
-	else if (node->nopen == 0)
+	else if (!cow_backing_held(node))
 		close_backing(node);
 	pthread_rwlock_unlock(&node->lock);
 	return ret;
@@ -102,7 +208,7 @@ void cow_file_release(struct cow_fs *fs, struct cow_node *node)
 	if (!S_ISREG(node->type))
 		return;
 	pthread_rwlock_wrlock(&node->lock);
-	if (node->nopen > 0 && --node->nopen == 0)
+	if (node->nopen > 0 && --node->nopen == 0 && !node->demand)
 		close_backing(node);
 	pthread_rwlock_unlock(&node->lock);
 }
@@ -117,10 +223,10 @@ int cow_file_max_segs(struct cow_fs *fs, size_t len)
 int cow_file_begin_read(struct cow_fs *fs, struct cow_node *node, off_t off,
 			size_t len, struct cow_seg *segs)
 {
-	int fd, n;
+	int fd, n = lock_for_data(fs, node);
 
-	__atomic_add_fetch(&fs->activity, 1, __ATOMIC_RELAXED);
-	pthread_rwlock_rdlock(&node->lock);
+	if (n < 0)
+		return n;
 	if (node->state == COW_PARTIAL && node->fd_upper >= 0 &&
 	    node->fd_base >= 0) {
 		n = cow_partial_segments(fs, node, off, len, segs,
@@ -149,11 +255,11 @@ static bool writable(const struct cow_node *node)
 int cow_file_begin_write(struct cow_fs *fs, struct cow_node *node, off_t off,
 			 size_t len, bool *filling)
 {
-	int ret;
+	int ret = lock_for_data(fs, node);
 
-	__atomic_add_fetch(&fs->activity, 1, __ATOMIC_RELAXED);
 	*filling = false;
-	pthread_rwlock_rdlock(&node->lock);
+	if (ret < 0)
+		return ret;
 	if (node->excluded) { /* written through to BASE */
 		if (node->fd_base >= 0)
 			return node->fd_base;
@@ -165,9 +271,10 @@ int cow_file_begin_write(struct cow_fs *fs, struct cow_node *node, off_t off,
 		ret = cow_quota_admit_copy(fs, node);
 		if (ret == 0)
 			ret = cow_copyup(fs, node, COW_COPY_DATA, -1);
+		if (ret == 0)
+			ret = lock_for_data(fs, node);
 		if (ret < 0)
 			return ret;
-		pthread_rwlock_rdlock(&node->lock);
 		if (!writable(node)) {
 			pthread_rwlock_unlock(&node->lock);
 			return -EBADF;
@@ -228,9 +335,10 @@ ssize_t cow_file_pread(struct cow_fs *fs, struct cow_node *node, void *buf,
 
 int cow_file_fsync(struct cow_fs *fs, struct cow_node *node, bool datasync)
 {
-	int ret = 0;
+	int ret = lock_for_data(fs, node);
 
-	pthread_rwlock_rdlock(&node->lock);
+	if (ret < 0)
+		return ret;
 	if (node->state == COW_PARTIAL && node->fd_upper >= 0 && node->map)
 		ret = cow_partial_fsync(node, datasync);
 	else if (node->state != COW_BASE && node->fd_upper >= 0)

@@ -61,6 +61,11 @@ int cow_file_reopen_locked(struct cow_fs *fs, struct cow_node *node);
  */
 int cow_base_data_open(struct cow_fs *fs, struct cow_node *node);
 
+/* ns_lock held for writing, before @node loses its last name: on demand,
+ * its backing is opened and kept until the kernel forgets it, as open
+ * handles may still read and write it. */
+void cow_file_hold_unlinked_locked(struct cow_fs *fs, struct cow_node *node);
+
 /* cow_file_open with ns_lock already held (either mode). */
 int cow_file_open_locked(struct cow_fs *fs, struct cow_node *node);
 

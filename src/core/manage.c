@@ -102,6 +102,23 @@ int cow_manage_walk(struct cow_manage *m, const char *path,
 }
 
 /* Discard refuses open files: their handles would keep the changes. */
+static bool in_use(const struct cow_manage *m, uint64_t key)
+{
+	size_t lo = 0, hi = m->nin_use;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->in_use[mid] == key)
+			return true;
+		if (m->in_use[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 static int check_not_open(struct cow_manage *m, struct cow_node *dir,
 			  const char *name, const char *path)
 {
@@ -117,7 +134,7 @@ static int check_not_open(struct cow_manage *m, struct cow_node *dir,
 		if (!S_ISREG(n->type))
 			continue;
 		pthread_rwlock_rdlock(&n->lock);
-		open += n->nopen > 0;
+		open += n->nopen > 0 || in_use(m, n->key);
 		pthread_rwlock_unlock(&n->lock);
 	}
 	if (ret == 0 && open)

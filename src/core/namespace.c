@@ -279,6 +279,8 @@ int cow_unlink(struct cow_fs *fs, struct cow_node *dir, const char *name)
 	if (S_ISREG(node->type) && node->base_nlink > 1 && !node->indexed &&
 	    !node->excluded)
 		ret = cow_copyup_locked(fs, node, COW_COPY_META, -1);
+	if (ret == 0 && nlink <= 1)
+		cow_file_hold_unlinked_locked(fs, node);
 	if (ret == 0)
 		ret = cow_remove_name_locked(fs, dir, name, false);
 	if (ret == 0) {

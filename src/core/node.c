@@ -236,6 +236,69 @@ void cow_node_ref_to_lookup(struct cow_fs *fs, struct cow_node *node)
 	pthread_mutex_unlock(&fs->table_lock);
 }
 
+static void demand_unlink_locked(struct cow_fs *fs, struct cow_node *node)
+{
+	if (node->demand_prev)
+		node->demand_prev->demand_next = node->demand_next;
+	else
+		fs->demand = node->demand_next;
+	if (node->demand_next)
+		node->demand_next->demand_prev = node->demand_prev;
+	else
+		fs->demand_tail = node->demand_prev;
+	node->demand_prev = node->demand_next = NULL;
+	node->on_demand_list = false;
+	fs->ndemand--;
+}
+
+static void demand_push_locked(struct cow_fs *fs, struct cow_node *node)
+{
+	node->on_demand_list = true;
+	node->demand_next = fs->demand;
+	if (fs->demand)
+		fs->demand->demand_prev = node;
+	else
+		fs->demand_tail = node;
+	fs->demand = node;
+	fs->ndemand++;
+}
+
+bool cow_node_demand_add(struct cow_fs *fs, struct cow_node *node)
+{
+	bool over;
+
+	pthread_mutex_lock(&fs->table_lock);
+	if (!node->on_demand_list) {
+		node->refs++;
+		demand_push_locked(fs, node);
+	}
+	over = fs->ndemand > fs->max_demand;
+	pthread_mutex_unlock(&fs->table_lock);
+	return over;
+}
+
+struct cow_node *cow_node_demand_victim(struct cow_fs *fs)
+{
+	struct cow_node *node = NULL;
+	size_t passed = 0;
+
+	pthread_mutex_lock(&fs->table_lock);
+	while (fs->ndemand > fs->max_demand && (node = fs->demand_tail)) {
+		demand_unlink_locked(fs, node);
+		if (passed++ < fs->ndemand &&
+		    __atomic_exchange_n(&node->demand_used, false,
+					__ATOMIC_RELAXED)) {
+			demand_push_locked(fs,
+					   node); /* used: a second chance */
+			node = NULL;
+			continue;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	return node;
+}
+
 void cow_node_forget(struct cow_fs *fs, struct cow_node *node, uint64_t n)
 {
 	pthread_mutex_lock(&fs->table_lock);
@@ -246,7 +309,12 @@ void cow_node_forget(struct cow_fs *fs, struct cow_node *node, uint64_t n)
 		pthread_mutex_unlock(&fs->table_lock);
 		return;
 	}
-	/* All but one ref go here; the last through put, which may free. */
+	/* Forgotten: no request can come for it, and its backing goes with
+	 * it. All but one ref go here; the last through put, which may free. */
+	if (node->nlookup == 0 && node->on_demand_list) {
+		demand_unlink_locked(fs, node);
+		node->refs--;
+	}
 	node->refs -= n - 1;
 	pthread_mutex_unlock(&fs->table_lock);
 	cow_node_put(fs, node);
@@ -358,10 +426,14 @@ struct cow_node *cow_node_insert_new(struct cow_fs *fs, struct cow_node *fresh)
 	pthread_mutex_lock(&fs->table_lock);
 	stale = find_locked(fs, fresh->key, fresh->type, false);
 	if (stale) {
-		cow_warn("a node of inode %llu outlived its object (state %d, "
-			 "%s): it is let go for the new one",
-			 (unsigned long long)fresh->key, (int)stale->state,
-			 stale->aliases ? "named" : "nameless");
+		cow_warn("a node of inode %llu outlived its object (type %o, "
+			 "state %d, refs %llu, lookups %llu, open %u, base %d, "
+			 "indexed %d, name '%s'): it is let go for the new one",
+			 (unsigned long long)fresh->key, (unsigned)stale->type,
+			 (int)stale->state, (unsigned long long)stale->refs,
+			 (unsigned long long)stale->nlookup, stale->nopen,
+			 stale->has_base, stale->indexed,
+			 stale->aliases ? stale->aliases->name : "");
 		orphan_locked(fs, stale);
 		unhash_locked(fs, stale);
 	}

@@ -83,6 +83,12 @@ struct cow_node {
 	int fd_upper;	      /* upper data while open (or anonymous), owned */
 	int64_t store_blocks; /* its upper data as counted (quota.c); atomic */
 	bool excluded;	      /* written through to BASE (exclude.c) */
+	/* fs->on_demand: backing opened by a data request and kept (changed
+	 * under node->lock, write); used since the list's last pass (atomic) */
+	bool demand, demand_used;
+	/* on fs->demand, which holds a ref; table_lock */
+	struct cow_node *demand_prev, *demand_next;
+	bool on_demand_list;
 };
 
 struct cow_fs {
@@ -119,6 +125,15 @@ struct cow_fs {
 	unsigned char warn_pct[8]; /* thresholds in percent */
 	int nwarn;
 	unsigned int warned; /* bit i: warn_pct[i] is crossed; atomic */
+
+	/* The kernel sends no OPEN or RELEASE (on_demand): data requests open
+	 * a node's backing themselves, and at most max_demand nodes keep it
+	 * (fileio.c); the list is in use order, newest first; table_lock. */
+	bool on_demand;
+	bool kernel_cmtime; /* the kernel keeps files' mtime and ctime itself
+			     * (writeback cache) */
+	struct cow_node *demand, *demand_tail;
+	size_t ndemand, max_demand;
 
 	/* exclude=PATTERN (exclude.c) */
 	char **exclude;
@@ -194,6 +209,24 @@ struct cow_node *cow_node_child(struct cow_fs *fs, struct cow_node *dir,
 void cow_node_set_free(struct cow_fs *fs, struct cow_node_set *set);
 /* Every hashed directory node but the root that has a name (refs taken). */
 int cow_node_collect_dirs(struct cow_fs *fs, struct cow_node_set *set);
+
+/*
+ * Nodes holding backing opened on demand (fileio.c): cow_node_demand_add
+ * lists @node (a ref taken) unless it is listed and tells whether the list
+ * is over max_demand; cow_node_demand_victim takes the least recently used
+ * node off it (the list's ref passes to the caller) while it is over, giving
+ * a node used since the last pass a second chance. A node the kernel
+ * forgets leaves the list and closes its backing when it goes.
+ */
+bool cow_node_demand_add(struct cow_fs *fs, struct cow_node *node);
+struct cow_node *cow_node_demand_victim(struct cow_fs *fs);
+
+/* The node's backing descriptors are kept open: handles count on them,
+ * or data requests opened them (on_demand). node->lock held. */
+static inline bool cow_backing_held(const struct cow_node *node)
+{
+	return node->nopen > 0 || node->demand;
+}
 
 /* Marks @node used now (the eviction of cold directories goes by it). */
 static inline void cow_node_touch(struct cow_fs *fs, struct cow_node *node)

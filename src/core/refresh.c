@@ -193,7 +193,7 @@ static void drop_stale_nameless(struct cow_manage *m)
 		return;
 	for (i = 0; i < set.count; i++) {
 		struct cow_node *n = set.nodes[i];
-		if (n->state != COW_PARTIAL || n->nopen)
+		if (n->state != COW_PARTIAL || cow_backing_held(n))
 			continue;
 		cow_partial_names(n, mname, dname);
 		if (cow_sys_fstatat(m->fs->store.chunks_fd, dname, &st) < 0 ||

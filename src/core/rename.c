@@ -180,6 +180,8 @@ static int rename_locked(struct cow_fs *fs, struct side *src, struct side *dst,
 		if (ret < 0)
 			return ret;
 	}
+	if (dst->node && !exchange && dst->nlink <= 1)
+		cow_file_hold_unlinked_locked(fs, dst->node);
 	ret = excluded_rename(fs, src, dst, flags);
 	if (ret != 1)
 		return ret;

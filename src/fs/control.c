@@ -50,6 +50,28 @@ void cow_tell_kernel(struct cow_daemon *d, struct cow_inval *inv)
 	cow_inval_free(&d->fs, inv);
 }
 
+/* Without OPEN and RELEASE from the kernel, the files programs have open
+ * or mapped are found in /proc, for the discard to refuse them. */
+static int discard(struct cow_daemon *d, struct cow_manage *m, const char *path)
+{
+	uint64_t *keys = NULL;
+	int ret = 0;
+
+	if (d->fs.on_demand)
+		ret = cow_in_use_scan(d->mnt_abs, &keys, &m->nin_use);
+	if (ret < 0)
+		return cow_manage_refuse(m, ret,
+					 "%s: cannot tell which files are open "
+					 "(/proc: %s)",
+					 path, strerror(-ret));
+	m->in_use = keys;
+	ret = cow_discard(m, path);
+	m->in_use = NULL;
+	m->nin_use = 0;
+	free(keys);
+	return ret;
+}
+
 static int run_one(struct cow_daemon *d, struct cow_manage *m, const char *op,
 		   const char *path)
 {
@@ -59,8 +81,10 @@ static int run_one(struct cow_daemon *d, struct cow_manage *m, const char *op,
 	if (cow_manage_affected(m, path) == 0)
 		cow_tell_kernel(d, &m->inval);
 	m->why[0] = '\0';
-	ret = !strcmp(op, "commit") ? cow_commit(m, path)
-				    : cow_discard(m, path);
+	if (!strcmp(op, "commit"))
+		ret = cow_commit(m, path);
+	else
+		ret = discard(d, m, path);
 	cow_tell_kernel(d, &m->inval);
 	cow_quota_scan(&d->fs); /* what the operation freed */
 	return ret;

@@ -167,6 +167,16 @@ static size_t auto_max_dirs(rlim_t nofile)
 	return n < 4096 ? n : 4096;
 }
 
+/* Files whose backing data requests keep open (opens=off): 1024 (two
+ * descriptors each at most), fewer when the descriptor limit is low. */
+static size_t auto_max_demand(rlim_t nofile, long max_dirs)
+{
+	rlim_t used = 256 + 2 * (rlim_t)max_dirs;
+	size_t n = nofile > used + 128 ? (size_t)(nofile - used) / 4 : 32;
+
+	return n < 1024 ? n : 1024;
+}
+
 static int open_layers(struct cow_daemon *d, bool *created)
 {
 	struct cow_store_paths paths = {d->opts.store, d->opts.upper,
@@ -373,7 +383,10 @@ int cow_daemon_run(struct cow_opts *o)
 	nofile = raise_nofile();
 	if (o->max_dirs < 0)
 		o->max_dirs = (long)auto_max_dirs(nofile);
+	if (o->opens < 0)
+		o->opens = geteuid() != 0 && o->allow_other;
 	d.opts = *o;
+	d.fs.max_demand = auto_max_demand(nofile, o->max_dirs);
 	d.control_fd = -1;
 	if (open_layers(&d, &created))
 		goto out_remove;
@@ -384,6 +397,7 @@ int cow_daemon_run(struct cow_opts *o)
 	if (!d.se || fuse_set_signal_handlers(d.se) < 0)
 		goto out_close;
 	mnt_abs = realpath(o->mnt, NULL); /* resolved before it is our mount */
+	d.mnt_abs = mnt_abs;
 	if (fuse_session_mount(d.se, o->mnt) < 0) {
 		cow_fail("cannot mount on %s", o->mnt);
 		goto out_destroy;

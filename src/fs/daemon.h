@@ -27,6 +27,10 @@ struct cow_opts {
 	bool cache;	/* kernel caching on (cache=auto) */
 	bool writeback; /* writeback cache */
 	bool fsync;	/* fdatasync copy-ups */
+	/* the kernel sends OPEN and RELEASE (opens=on): 1 on, 0 off, -1
+	 * default (on for a daemon that is not root with allow_other: it
+	 * could not see other users' open files in /proc) */
+	int opens;
 	bool volatile_store;		/* discard everything at unmount */
 	unsigned long long store_limit; /* bytes, 0 = none */
 	unsigned char warn_pct[8];	/* warn=PERCENT thresholds */
@@ -49,7 +53,8 @@ struct cow_daemon {
 	char *store_info; /* value of user.cowfs.store on the root; owned */
 	int control_fd;	  /* listening control socket, -1 if none */
 	pthread_t control_thread;
-	bool no_opendir; /* the kernel opens directories itself (init) */
+	bool no_opendir;     /* the kernel opens directories itself (init) */
+	const char *mnt_abs; /* the mount point, resolved before the mount */
 	pthread_t evict_thread;
 	bool evicting, evict_stop; /* evict_lock */
 	pthread_mutex_t evict_lock;
@@ -68,6 +73,11 @@ void cow_tell_kernel(struct cow_daemon *d, struct cow_inval *inv);
 /* evictor.c: keeps the directories held under max_dirs (see evict.c). */
 int cow_evictor_start(struct cow_daemon *d);
 void cow_evictor_stop(struct cow_daemon *d);
+
+/* inuse.c: inode numbers of the files on the view at @mnt (absolute) that
+ * programs have open or mapped, sorted (*@keys to free), as /proc shows them.
+ */
+int cow_in_use_scan(const char *mnt, uint64_t **keys, size_t *n);
 
 /* ops_*.c */
 extern const struct fuse_lowlevel_ops cow_ops;

@@ -50,6 +50,8 @@ static const char usage_text[] =
 	"     cache=auto|never  kernel caching (never: for debugging)\n"
 	"     writeback=on|off  kernel writeback cache (on)\n"
 	"     fsync=on|off      make copy-ups durable before publishing (on)\n"
+	"     opens=on|off      send every open and close to the daemon (off;\n"
+	"                       on for allow_other when not root)\n"
 	"     userxattr         user.overlay.* markers (default when not "
 	"root)\n"
 	"     chunk_threshold=SIZE  copy files this big by chunks (4M; 0: "
@@ -86,6 +88,7 @@ static void default_opts(struct cow_opts *o)
 	o->userxattr = geteuid() != 0;
 	o->chunk_size = 64 << 10;
 	o->max_dirs = -1;
+	o->opens = -1;
 	o->chunk_threshold = 4 << 20;
 	o->completer_rate = 64ul << 20;
 	o->dev = o->suid = o->exec = -1;

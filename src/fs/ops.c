@@ -16,8 +16,21 @@ void cow_op_init(void *userdata, struct fuse_conn_info *conn)
 
 	want(conn, FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
 			   FUSE_CAP_SPLICE_MOVE);
-	want(conn, FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_ATOMIC_O_TRUNC |
-			   FUSE_CAP_ASYNC_DIO | FUSE_CAP_ASYNC_READ);
+	want(conn, FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_ASYNC_DIO |
+			   FUSE_CAP_ASYNC_READ);
+	/* opens=off: OPEN answers ENOSYS once, and the kernel then opens
+	 * files itself and sends neither OPEN nor RELEASE, two requests less
+	 * per open(2); it caches pages as with keep_cache. cache=never needs
+	 * OPEN to ask for direct I/O. */
+	d->fs.on_demand = d->opts.cache && d->opts.opens == 0 &&
+			  (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT);
+	/* O_TRUNC must then come as a SETATTR: with atomic_o_trunc (which
+	 * libfuse asks for by default) the kernel would leave it to an OPEN
+	 * it does not send. */
+	if (d->fs.on_demand)
+		conn->want &= ~(unsigned int)FUSE_CAP_ATOMIC_O_TRUNC;
+	else
+		want(conn, FUSE_CAP_ATOMIC_O_TRUNC);
 	want(conn, FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
 	/* No lock handlers: the kernel keeps flock and POSIX locks itself,
 	 * which is exact because this daemon is the only path to the tree. */
@@ -25,12 +38,15 @@ void cow_op_init(void *userdata, struct fuse_conn_info *conn)
 		~(unsigned int)(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
 	if (d->opts.cache && d->opts.writeback)
 		want(conn, FUSE_CAP_WRITEBACK_CACHE);
+	d->fs.kernel_cmtime = conn->want & FUSE_CAP_WRITEBACK_CACHE;
 	if (d->opts.cache)
 		want(conn, FUSE_CAP_CACHE_SYMLINKS);
 	/* opendir's ENOSYS then means "open it yourself, cache its listing",
 	 * which cache=never must not have */
 	d->no_opendir =
 		d->opts.cache && (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT);
+	cow_dbg("init: opens %s",
+		d->fs.on_demand ? "kept by the kernel" : "sent to the daemon");
 	conn->max_write = 1u << 20;
 	conn->max_readahead = COW_READAHEAD;
 	conn->time_gran = 1;

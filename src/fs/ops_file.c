@@ -13,9 +13,11 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+/* fh: 1 for a handle counted by cow_file_open, 0 for one that is not
+ * (on demand, a file made by CREATE). */
 static void set_open_flags(struct cow_daemon *d, struct fuse_file_info *fi)
 {
-	fi->fh = 0;
+	fi->fh = !d->fs.on_demand;
 	if (d->opts.cache)
 		fi->keep_cache = 1;
 	else
@@ -47,6 +49,10 @@ void cow_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct cow_node *node = cow_op_node(req, ino);
 	int ret;
 
+	if (d->fs.on_demand) {
+		fuse_reply_err(req, ENOSYS); /* see cow_op_init */
+		return;
+	}
 	ret = truncate_on_open(d, node, fi->flags);
 	if (ret == 0)
 		ret = cow_file_open(&d->fs, node, fi->flags);
@@ -80,7 +86,8 @@ void cow_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, -ret);
 		return;
 	}
-	ret = cow_file_open(&d->fs, node, fi->flags);
+	ret = d->fs.on_demand ? cow_file_open_demand(&d->fs, node)
+			      : cow_file_open(&d->fs, node, fi->flags);
 	if (ret < 0) {
 		cow_node_forget(&d->fs, node, 1);
 		fuse_reply_err(req, -ret);
@@ -89,7 +96,8 @@ void cow_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	set_open_flags(d, fi);
 	cow_op_entry(d, node, &st, &e);
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-		cow_file_release(&d->fs, node);
+		if (fi->fh)
+			cow_file_release(&d->fs, node);
 		cow_node_forget(&d->fs, node, 1);
 	}
 }
@@ -173,7 +181,8 @@ void cow_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct cow_daemon *d = cow_op_daemon(req);
 
-	cow_file_release(&d->fs, cow_op_node(req, ino));
+	if (fi->fh)
+		cow_file_release(&d->fs, cow_op_node(req, ino));
 	fuse_reply_err(req, 0);
 }
 

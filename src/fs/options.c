@@ -172,7 +172,12 @@ static int one_opt(char *opt, struct cow_opts *o)
 		return on_off(val, &o->writeback);
 	else if (!strcmp(opt, "fsync") && val)
 		return on_off(val, &o->fsync);
-	else if (!strcmp(opt, "cache") && val && !strcmp(val, "auto"))
+	else if (!strcmp(opt, "opens") && val) {
+		bool on;
+		if (on_off(val, &on) < 0)
+			return -EINVAL;
+		o->opens = on;
+	} else if (!strcmp(opt, "cache") && val && !strcmp(val, "auto"))
 		o->cache = true;
 	else if (!strcmp(opt, "cache") && val && !strcmp(val, "never"))
 		o->cache = false;

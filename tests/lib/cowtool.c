@@ -10,9 +10,10 @@
  *   cowtool twoproc FILE            shared maps in two processes agree
  *   cowtool direct FILE             O_DIRECT read sees a buffered write
  *   cowtool grow FILE               growth and truncation under a mapping
- *   cowtool hold FILE N             keeps a read-only fd and a shared map of
+ *   cowtool hold FILE N [maponly]   keeps a read-only fd and a shared map of
  *                                   FILE; per stdin line prints the first N
- *                                   bytes as seen by each ("map=.. read=..")
+ *                                   bytes as seen by each ("map=.. read=..");
+ *                                   maponly: the map alone, fd closed
  *   cowtool dirscan DIR             readdir while the directory changes:
  *                                   old entries once each, no duplicates
  *   cowtool opsbase DIR             fills DIR with the files "ops" works on
@@ -290,7 +291,8 @@ static int cmd_grow(char **a)
 	return 0;
 }
 
-/* Shows, on request, what an early read-only handle and mapping see. */
+/* Shows, on request, what an early read-only handle and mapping see
+ * (with "maponly", the mapping alone: the descriptor is closed). */
 static int cmd_hold(char **a)
 {
 	size_t n = (size_t)atoi(a[1]), i;
@@ -301,6 +303,10 @@ static int cmd_hold(char **a)
 	if (fd < 0 || !buf || n == 0)
 		die("hold: %s", strerror(errno));
 	p = map(fd, n, PROT_READ, MAP_SHARED);
+	if (a[2] && !strcmp(a[2], "maponly")) {
+		close(fd);
+		fd = -1;
+	}
 	printf("ready\n");
 	fflush(stdout);
 	while (fgets(line, sizeof(line), stdin)) {

@@ -289,6 +289,40 @@ static void test_insert_new_drops_stale(struct cow_fs *fs)
 	cow_node_put(fs, stale);
 }
 
+/* The nodes holding descriptors opened on demand: the least recently
+ * used goes first once the list is over its bound, a node used since the
+ * last pass gets a second chance, and a forgotten node leaves the list. */
+static void test_demand_list(struct cow_fs *fs)
+{
+	struct cow_node *n[3];
+	size_t i;
+
+	fs->max_demand = 2;
+	for (i = 0; i < 3; i++) {
+		n[i] = cow_node_new(555000 + i, S_IFREG);
+		CHECK(n[i] != NULL);
+		if (!n[i])
+			return;
+		n[i] = cow_node_insert(fs, n[i]);
+		cow_node_ref_to_lookup(fs, n[i]); /* the kernel's lookup */
+	}
+	CHECK(!cow_node_demand_add(fs, n[0]));
+	CHECK(!cow_node_demand_add(fs, n[1]));
+	CHECK(!cow_node_demand_add(fs, n[1])); /* listed once */
+	CHECK(cow_node_demand_add(fs, n[2]));
+	n[0]->demand_used = true;
+	CHECK(cow_node_demand_victim(fs) == n[1]);
+	CHECK(cow_node_demand_victim(fs) == NULL);
+	CHECK(!n[0]->demand_used);
+	cow_node_put(fs, n[1]); /* the list's ref, handed over */
+	cow_node_forget(fs, n[2], 1);
+	CHECK(fs->ndemand == 1 && fs->demand == n[0]);
+	cow_node_forget(fs, n[0], 1);
+	cow_node_forget(fs, n[1], 1);
+	CHECK(fs->ndemand == 0 && !fs->demand && !fs->demand_tail);
+	CHECK(cow_node_find(fs, 555000, S_IFREG) == NULL);
+}
+
 int main(void)
 {
 	struct cow_fs fs;
@@ -303,6 +337,7 @@ int main(void)
 	test_rename_dir_redirect(&fs);
 	test_publish_replaces_whiteout(&fs);
 	test_insert_new_drops_stale(&fs);
+	test_demand_list(&fs);
 	cow_fs_destroy(&fs);
 	cow_store_close(&fs.store);
 	cow_base_close(&fs.base);
