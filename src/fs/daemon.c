@@ -386,7 +386,9 @@ int cow_daemon_run(struct cow_opts *o)
 	if (o->opens < 0)
 		o->opens = geteuid() != 0 && o->allow_other;
 	d.opts = *o;
-	d.fs.max_demand = auto_max_demand(nofile, o->max_dirs);
+	d.fs.max_demand = o->max_files > 0
+				  ? (size_t)o->max_files
+				  : auto_max_demand(nofile, o->max_dirs);
 	d.control_fd = -1;
 	if (open_layers(&d, &created))
 		goto out_remove;

@@ -41,7 +41,9 @@ struct cow_opts {
 	unsigned long long chunk_size;	    /* bytes, a power of two */
 	unsigned long long chunk_threshold; /* bytes; 0 = never by chunk */
 	unsigned long completer_rate;	    /* bytes/s; 0 = off */
-	long max_dirs; /* directories held before eviction; 0: any, -1: auto */
+	long max_dirs;	/* directories held before eviction; 0: any, -1: auto */
+	long max_files; /* files keeping their layers open on demand; -1: auto
+			 */
 	/* mount flags: 1 on, 0 off, -1 default (dev,suid as root; exec) */
 	int dev, suid, exec;
 };

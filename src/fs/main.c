@@ -58,6 +58,7 @@ static const char usage_text[] =
 	"never)\n"
 	"     chunk_size=SIZE   chunk size, a power of two (64K)\n"
 	"     completer=RATE|off  fill partial copies when idle, MiB/s (64)\n"
+	"     max_files=N       files that keep their layers open (1024)\n"
 	"     max_dirs=N        directories the kernel may keep (4096; 0: "
 	"any)\n"
 	"\n"
@@ -88,6 +89,7 @@ static void default_opts(struct cow_opts *o)
 	o->userxattr = geteuid() != 0;
 	o->chunk_size = 64 << 10;
 	o->max_dirs = -1;
+	o->max_files = -1;
 	o->opens = -1;
 	o->chunk_threshold = 4 << 20;
 	o->completer_rate = 64ul << 20;

@@ -189,6 +189,10 @@ static int one_opt(char *opt, struct cow_opts *o)
 		o->max_dirs = strtol(val, &end, 10);
 		if (*end || end == val || o->max_dirs < 0)
 			return -EINVAL;
+	} else if (!strcmp(opt, "max_files") && val) {
+		o->max_files = strtol(val, &end, 10);
+		if (*end || end == val || o->max_files < 1)
+			return -EINVAL;
 	} else if (!strcmp(opt, "timeout") && val) {
 		o->timeout = strtod(val, &end);
 		if (*end || end == val || o->timeout < 0)

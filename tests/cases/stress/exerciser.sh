@@ -6,7 +6,8 @@
 # then a remount and a comparison of the whole trees. Three passes: the
 # completer off; the completer at its default; and with commits of random
 # names into BASE between the operations (which must change nothing the
-# view shows). Seeds are fixed so that CI is repeatable; `make soak` runs
+# view shows). The last two keep the layers of only 16 files open
+# (max_files), so that files are closed and opened again all the time. Seeds are fixed so that CI is repeatable; `make soak` runs
 # random seeds for hours.
 #   EXERCISER_SEED, EXERCISER_OPS (per group), EXERCISER_TIME (seconds per
 #   pass instead of a count), EXERCISER_OPTS (mount options of both passes)
@@ -42,13 +43,13 @@ cow_setup
 "$EX" --make-base "$BASE" -j 2 --pair || fail "cannot make BASE"
 cow_base_snapshot
 pass=0
-for opts in completer=off "" commit; do
+for opts in completer=off max_files=16 commit; do
 	pass=$((pass + 1))
 	extra=()
 	if [ "$opts" = commit ]; then
 		cow_base_check # the passes before changed nothing in BASE
 		extra=(--commit "$COWFS")
-		opts=
+		opts=max_files=16
 	fi
 	mopts="chunk_threshold=256K,chunk_size=64K${opts:+,$opts}${EXERCISER_OPTS:+,$EXERCISER_OPTS}"
 	# without the writeback cache, mapped writes change mtime on writeback
