@@ -125,9 +125,13 @@ void cow_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		bufv->buf[i].fd = segs[i].fd;
 		bufv->buf[i].pos = segs[i].off;
 	}
-	/* The lock spans the reply: the data is read while it is sent. */
+	/* The lock spans the reply: the data is read while it is sent. The
+	 * reply lets the kernel evict the inode and send FORGET, which another
+	 * thread may serve before this one unlocks: a ref keeps the node. */
+	cow_node_get(&d->fs, node);
 	fuse_reply_data(req, bufv, FUSE_BUF_SPLICE_MOVE);
 	cow_file_end(node);
+	cow_node_put(&d->fs, node);
 out_free:
 	free(bufv);
 	free(segs);
