@@ -217,7 +217,8 @@ int cow_in_use_scan(const char *mnt, uint64_t **keys, size_t *n)
 		free(u.keys);
 		return ret;
 	}
-	qsort(u.keys, u.n, sizeof(*u.keys), cmp_key);
+	if (u.n)
+		qsort(u.keys, u.n, sizeof(*u.keys), cmp_key);
 	*keys = u.keys;
 	*n = u.n;
 	return 0;
