@@ -136,11 +136,6 @@ static int demand_open(struct cow_fs *fs, struct cow_node *node)
 	return ret;
 }
 
-int cow_file_open_demand(struct cow_fs *fs, struct cow_node *node)
-{
-	return S_ISREG(node->type) ? demand_open(fs, node) : 0;
-}
-
 void cow_file_hold_unlinked_locked(struct cow_fs *fs, struct cow_node *node)
 {
 	bool over;

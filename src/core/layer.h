@@ -198,9 +198,6 @@ struct cow_seg {
 /* Opens the node's backing (first open) and counts the handle. */
 int cow_file_open(struct cow_fs *fs, struct cow_node *node, int flags);
 void cow_file_release(struct cow_fs *fs, struct cow_node *node);
-/* fs->on_demand: opens the backing a data request would (a file just
- * made, with no OPEN to come), kept as such requests keep it. */
-int cow_file_open_demand(struct cow_fs *fs, struct cow_node *node);
 
 /* Segments a read of @len bytes can need at most. */
 int cow_file_max_segs(struct cow_fs *fs, size_t len);

@@ -134,7 +134,7 @@ static int check_not_open(struct cow_manage *m, struct cow_node *dir,
 		if (!S_ISREG(n->type))
 			continue;
 		pthread_rwlock_rdlock(&n->lock);
-		open += n->nopen > 0 || in_use(m, n->key);
+		open += m->by_scan ? in_use(m, n->key) : n->nopen > 0;
 		pthread_rwlock_unlock(&n->lock);
 	}
 	if (ret == 0 && open)

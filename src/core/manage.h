@@ -57,8 +57,10 @@ struct cow_manage {
 	struct cow_origins origins; /* commit: found at the first need */
 	unsigned long changes;	    /* entries committed or discarded */
 	char why[512]; /* the reason when an operation is refused */
-	/* files open or mapped in the view besides counted handles: their
-	 * inode numbers, sorted (on_demand, found by the daemon); not owned */
+	/* on_demand: the files open or mapped in the view are these inode
+	 * numbers, sorted, found by the daemon in /proc (not owned); counted
+	 * handles, of files made by CREATE, may lag behind their close */
+	bool by_scan;
 	const uint64_t *in_use;
 	size_t nin_use;
 };

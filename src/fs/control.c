@@ -64,8 +64,10 @@ static int discard(struct cow_daemon *d, struct cow_manage *m, const char *path)
 					 "%s: cannot tell which files are open "
 					 "(/proc: %s)",
 					 path, strerror(-ret));
+	m->by_scan = d->fs.on_demand;
 	m->in_use = keys;
 	ret = cow_discard(m, path);
+	m->by_scan = false;
 	m->in_use = NULL;
 	m->nin_use = 0;
 	free(keys);

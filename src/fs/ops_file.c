@@ -13,8 +13,8 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
-/* fh: 1 for a handle counted by cow_file_open, 0 for one that is not
- * (on demand, a file made by CREATE). */
+/* fh: 1 for a handle counted by cow_file_open (a RELEASE will come), 0
+ * on demand (none will). */
 static void set_open_flags(struct cow_daemon *d, struct fuse_file_info *fi)
 {
 	fi->fh = !d->fs.on_demand;
@@ -86,14 +86,16 @@ void cow_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, -ret);
 		return;
 	}
-	ret = d->fs.on_demand ? cow_file_open_demand(&d->fs, node)
-			      : cow_file_open(&d->fs, node, fi->flags);
+	/* A handle made by CREATE gets its RELEASE even on demand: counted,
+	 * its descriptor closes there, off the path of the next request. */
+	ret = cow_file_open(&d->fs, node, fi->flags);
 	if (ret < 0) {
 		cow_node_forget(&d->fs, node, 1);
 		fuse_reply_err(req, -ret);
 		return;
 	}
 	set_open_flags(d, fi);
+	fi->fh = 1;
 	cow_op_entry(d, node, &st, &e);
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
 		if (fi->fh)
