@@ -242,6 +242,8 @@ static int commit_redirect(struct cow_manage *m, struct cow_node *dir,
 	struct stat st;
 	int src = -1, up = -1, ret = old ? 0 : -ENOMEM;
 
+	if (ret == 0) /* before the redirect goes: see redirect_done */
+		ret = cow_origins_load(m);
 	if (ret == 0) /* copies may read from the old place */
 		ret = cow_partial_settle_locked(m->fs, old, &m->inval);
 

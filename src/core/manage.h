@@ -97,8 +97,12 @@ int cow_origins_check(struct cow_manage *m, const char *bpath,
  */
 int cow_origins_moved(struct cow_manage *m, const char *from, const char *to,
 		      const char *self);
+/* Reads the store's renamed directories and moved copies, once per
+ * operation (the other calls do it when needed). */
+int cow_origins_load(struct cow_manage *m);
 /* The renamed directory at view path @vpath was committed: BASE has it
- * under that name now. */
+ * under that name now. The list must be loaded before its redirect goes,
+ * or a later move would follow the stale entry and set it again. */
 void cow_origins_redirect_done(struct cow_manage *m, const char *vpath);
 void cow_origins_free(struct cow_origins *o);
 

@@ -177,6 +177,11 @@ static int load(struct cow_fs *fs, struct cow_origins *o)
 	return ret;
 }
 
+int cow_origins_load(struct cow_manage *m)
+{
+	return load(m->fs, &m->origins);
+}
+
 /* A copy of a BASE object that goes takes the identity of its upper inode
  * @ino: BASE's number may be given to the next file made. */
 static void take_upper_identity(struct cow_manage *m, struct cow_node *node,

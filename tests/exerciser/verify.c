@@ -3,7 +3,8 @@
  * The exerciser's comparisons of the view with the oracle: by name (stat,
  * data, listing, symlink target, user xattrs, which open files a name is)
  * and by open descriptor (stat, data, file offset, inode number kept since
- * open, the bytes of a shared mapping).
+ * open, the bytes of a shared mapping). A full check also walks every
+ * directory of the oracle, for names deeper than the fixed paths.
  */
 #include "exerciser.h"
 
@@ -344,6 +345,46 @@ void ex_verify_file(struct ex *x, struct slot *s)
 			ex_verify_slot(x, &x->slot[k]);
 }
 
+static bool fixed_path(const char *p)
+{
+	int k;
+
+	for (k = 0; k < ex_npaths; k++)
+		if (!strcmp(p, ex_paths[k]))
+			return true;
+	return false;
+}
+
+/* Names below DIR that are not among the fixed paths (made there by
+ * renames of directories into one another), compared at any depth. */
+static void verify_below(struct ex *x, const char *dir, int depth)
+{
+	int fd = openat(x->root[1], dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+	char p[256];
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(p, sizeof(p), "%s%s%s",
+			     strcmp(dir, ".") ? dir : "",
+			     strcmp(dir, ".") ? "/" : "",
+			     de->d_name) >= (int)sizeof(p))
+			continue;
+		if (!fixed_path(p))
+			ex_verify_name(x, p);
+		if (de->d_type == DT_DIR && depth < 16)
+			verify_below(x, p, depth + 1);
+	}
+	closedir(d);
+}
+
 void ex_verify_all(struct ex *x)
 {
 	int k;
@@ -351,6 +392,7 @@ void ex_verify_all(struct ex *x)
 	ex_verify_name(x, ".");
 	for (k = 0; k < ex_npaths; k++)
 		ex_verify(x, k);
+	verify_below(x, ".", 0);
 	for (k = 0; k < NSLOT; k++)
 		if (x->slot[k].used)
 			ex_verify_slot(x, &x->slot[k]);

@@ -8,18 +8,24 @@
 #    old name beside it (that order used to delete the BASE directory and
 #    then fail to move it: its files were lost);
 #  - a directory renamed inside a renamed one, or moved out of it, follows
-#    when the outer rename is committed.
+#    when the outer rename is committed;
+#  - a directory moved into one renamed out of it (N/M to K, then N to
+#    K/N): committing K moves BASE's N/M, then N, and the second move must
+#    not re-point K, which a hard link left in the store (that cannot be
+#    committed yet), at K/N/M: K's BASE files vanished from the view.
 # BASE ends with exactly what the view shows, also after a remount.
 set -euo pipefail
 . "$(dirname "$0")/../../lib/harness.sh"
 
 cow_setup
-mkdir -p "$BASE/A/sub" "$BASE/X/D/sub" "$BASE/P/Q/R"
+mkdir -p "$BASE/A/sub" "$BASE/X/D/sub" "$BASE/P/Q/R" "$BASE/N/M"
 echo a1 >"$BASE/A/a1"
 echo s >"$BASE/A/sub/s"
 echo f >"$BASE/X/D/f"
 echo xs >"$BASE/X/D/sub/xs"
 echo r >"$BASE/P/Q/R/r"
+echo m >"$BASE/N/M/m"
+echo n >"$BASE/N/n"
 cow_mount
 
 tree_of() { (cd "$1" && find . -mindepth 1 | LC_ALL=C sort | tr '\n' ' '); }
@@ -55,9 +61,23 @@ expect_file_content "$MNT/R2/r" r
 expect_eq "$(tree_of "$BASE/P")" "./Q2 " "BASE's P"
 expect_file_content "$BASE/R2/r" r
 
+# a directory moved into the one renamed out of it
+mv "$MNT/N/M" "$MNT/K"
+mv "$MNT/N" "$MNT/K/N"
+echo h >"$MNT/K/h"
+ln "$MNT/K/h" "$MNT/K/h2"
+"$COWFS" commit "$MNT" K >"$T/out" 2>&1 && fail "commit K: the hard link went"
+grep -q "K/h.*hard-linked" "$T/out" || fail "refusal: $(cat "$T/out")"
+expect_eq "$(tree_of "$BASE/K")" "./N ./N/n ./m " "BASE's K"
+expect_eq "$(tree_of "$MNT/K")" "./N ./N/n ./h ./h2 ./m " "the view's K"
+expect_file_content "$MNT/K/m" m
+rm "$MNT/K/h" "$MNT/K/h2"
+"$COWFS" commit "$MNT" K >"$T/out" || fail "commit K again: $(cat "$T/out")"
+
 view=$(tree_of "$MNT")
 expect_eq "$(tree_of "$BASE")" "$view" "BASE against the view"
 cow_remount
 expect_eq "$(tree_of "$MNT")" "$view" "the view after remount"
 expect_file_content "$MNT/R2/r" r
 expect_file_content "$MNT/X/C/sub2/xs" xs
+expect_file_content "$MNT/K/m" m
