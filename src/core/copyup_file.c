@@ -31,6 +31,7 @@ struct file_copy {
 	bool own_data_fd;
 	char tmp[COW_TMP_MAX];
 	int dst_fd;   /* the new regular file, -1 otherwise */
+	bool unnamed; /* dst_fd has no name yet: linked at tmp to publish */
 	bool partial; /* copy by chunks: sparse copy plus chunk map */
 };
 
@@ -106,21 +107,48 @@ static int source_setup(struct cow_fs *fs, struct cow_node *node,
 	return fc->data_fd < 0 ? fc->data_fd : 0;
 }
 
+/*
+ * A regular file's copy starts without a name (O_TMPFILE) unless it is
+ * made by chunks, whose map names it: its fdatasync then has no new
+ * directory entry to write (ext4 without a journal syncs the parent of a
+ * new name with the file), and a crash leaves nothing behind in work/.
+ */
+static int make_regular(struct cow_fs *fs, struct file_copy *fc)
+{
+	int work = fs->store.work_fd;
+
+	if (!fc->parent || (!fc->partial && !fs->store.no_tmpfile)) {
+		fc->dst_fd =
+			cow_sys_openat(work, ".", O_TMPFILE | O_RDWR, 0600);
+		fc->unnamed = fc->dst_fd >= 0;
+		if (fc->dst_fd >= 0 || !fc->parent)
+			return fc->dst_fd < 0 ? fc->dst_fd : 0;
+		if (fc->dst_fd == -EOPNOTSUPP || fc->dst_fd == -EISDIR)
+			fs->store.no_tmpfile = true;
+	}
+	fc->dst_fd =
+		cow_sys_openat(work, fc->tmp, O_CREAT | O_EXCL | O_RDWR, 0600);
+	return fc->dst_fd < 0 ? fc->dst_fd : 0;
+}
+
+/* The unnamed copy gets its name in work/, to be published by rename. */
+static int name_copy(struct cow_fs *fs, struct file_copy *fc)
+{
+	int ret = cow_sys_link_fd(fc->dst_fd, fs->store.work_fd, fc->tmp);
+
+	if (ret == 0)
+		fc->unnamed = false;
+	return ret;
+}
+
 static int make_target(struct cow_fs *fs, struct file_copy *fc)
 {
 	char target[PATH_MAX];
 	int work = fs->store.work_fd, n;
 
 	cow_store_tmpname(&fs->store, fc->tmp);
-	if (S_ISREG(fc->st.st_mode)) {
-		fc->dst_fd = fc->parent
-				     ? cow_sys_openat(work, fc->tmp,
-						      O_CREAT | O_EXCL | O_RDWR,
-						      0600)
-				     : cow_sys_openat(work, ".",
-						      O_TMPFILE | O_RDWR, 0600);
-		return fc->dst_fd < 0 ? fc->dst_fd : 0;
-	}
+	if (S_ISREG(fc->st.st_mode))
+		return make_regular(fs, fc);
 	if (!fc->parent)
 		return -ENOENT;
 	if (!S_ISLNK(fc->st.st_mode))
@@ -243,6 +271,11 @@ static int publish(struct cow_fs *fs, struct cow_node *node,
 
 	if (!fc->parent)
 		return 0; /* anonymous: nothing to publish */
+	if (fc->unnamed) {
+		ret = name_copy(fs, fc);
+		if (ret < 0)
+			return ret;
+	}
 	if (node->base_nlink > 1 && S_ISREG(node->type)) {
 		cow_index_name(node, iname);
 		if (fc->dst_fd >= 0)

@@ -47,6 +47,8 @@ struct cow_store {
 	/* an upper directory another tool may have written (overlay form):
 	 * also honour ".wh.NAME" whiteouts and ".wh..wh..opq" opaque marks */
 	bool wh_files;
+	/* work/ refused O_TMPFILE once: copies are made under a name there */
+	atomic_bool no_tmpfile;
 	atomic_ulong tmp_seq;
 	/* xattr names, trusted.* as root, user.* unprivileged */
 	const char *ovl_prefix; /* "trusted.overlay." */

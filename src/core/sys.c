@@ -83,6 +83,18 @@ int cow_sys_linkat(int olddir, const char *oldname, int newdir,
 	return (int)RETRY(linkat(olddir, oldname, newdir, newname, 0));
 }
 
+int cow_sys_link_fd(int fd, int newdir, const char *newname)
+{
+	char path[COW_FD_PATH_MAX];
+	int ret = (int)RETRY(linkat(AT_FDCWD, cow_sys_fd_path(fd, path), newdir,
+				    newname, AT_SYMLINK_FOLLOW));
+
+	if (ret == -ENOENT)
+		ret = (int)RETRY(
+			linkat(fd, "", newdir, newname, AT_EMPTY_PATH));
+	return ret;
+}
+
 int cow_sys_unlinkat(int dirfd, const char *name, int flags)
 {
 	return (int)RETRY(unlinkat(dirfd, name, flags));

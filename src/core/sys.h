@@ -30,6 +30,9 @@ int cow_sys_mknodat(int dirfd, const char *name, mode_t mode, dev_t dev);
 int cow_sys_symlinkat(const char *target, int dirfd, const char *name);
 int cow_sys_linkat(int olddir, const char *oldname, int newdir,
 		   const char *newname);
+/* A name for the file open at @fd (an O_TMPFILE one): by /proc/self/fd,
+ * or without /proc by AT_EMPTY_PATH, which needs CAP_DAC_READ_SEARCH. */
+int cow_sys_link_fd(int fd, int newdir, const char *newname);
 int cow_sys_unlinkat(int dirfd, const char *name, int flags);
 int cow_sys_renameat2(int olddir, const char *oldname, int newdir,
 		      const char *newname, unsigned int flags);
