@@ -565,6 +565,7 @@ int cow_commit(struct cow_manage *m, const char *path)
 	int ret;
 
 	pthread_rwlock_wrlock(&m->fs->ns_lock);
+	m->fs->manage_gen++;
 	ret = commit_locked(m, path);
 	cow_origins_free(&m->origins); /* also when refused early */
 	pthread_rwlock_unlock(&m->fs->ns_lock);

@@ -33,6 +33,7 @@ struct file_copy {
 	int dst_fd;   /* the new regular file, -1 otherwise */
 	bool unnamed; /* dst_fd has no name yet: linked at tmp to publish */
 	bool partial; /* copy by chunks: sparse copy plus chunk map */
+	uint64_t gen; /* fs->manage_gen when a copy outside ns_lock began */
 };
 
 void cow_index_key_name(uint64_t key, char buf[32])
@@ -500,4 +501,114 @@ int cow_copyup(struct cow_fs *fs, struct cow_node *node, enum cow_copy what,
 	ret = cow_copyup_locked(fs, node, what, limit);
 	pthread_rwlock_unlock(&fs->ns_lock);
 	return ret;
+}
+
+/* ---- data copies made outside ns_lock ---- */
+
+static void drop_copy(struct cow_fs *fs, struct file_copy *fc)
+{
+	if (fc->own_data_fd)
+		cow_sys_close(fc->data_fd);
+	fc->own_data_fd = false;
+	cow_sys_close(fc->dst_fd);
+	fc->dst_fd = -1;
+	if (!fc->unnamed && fc->tmp[0])
+		cow_sys_unlinkat(fs->store.work_fd, fc->tmp, 0);
+}
+
+/*
+ * ns_lock for reading and node->lock for writing held: makes and syncs the
+ * whole copy of BASE file @node, unnamed, for copy_late() to publish.
+ * Returns 1 when it did, 0 when the file takes the usual way (a partial,
+ * linked, unnamed or excluded file, or no O_TMPFILE), or an error.
+ */
+static int copy_early(struct cow_fs *fs, struct cow_node *node,
+		      struct file_copy *fc)
+{
+	int ret;
+
+	if (node->state != COW_BASE || !S_ISREG(node->type) || node->excluded ||
+	    node->base_nlink > 1 ||
+	    !cow_node_name(fs, node, &fc->parent, fc->name))
+		return 0;
+	cow_node_get(fs, fc->parent);
+	fc->gen = fs->manage_gen;
+	ret = source_setup(fs, node, fc, true);
+	if (ret == 0 && (!fc->parent->base_path ||
+			 cow_partial_wanted(fs, node, fc->st.st_size)))
+		return 0;
+	if (ret == 0)
+		ret = make_target(fs, fc);
+	if (ret == 0 && !fc->unnamed) {
+		drop_copy(fs, fc);
+		return 0;
+	}
+	if (ret == 0)
+		ret = fill_target(fs, node, fc, true, -1);
+	if (ret < 0) {
+		drop_copy(fs, fc);
+		cow_err("copy-up of %s failed: %s", fc->name, strerror(-ret));
+		return ret;
+	}
+	if (fc->own_data_fd)
+		cow_sys_close(fc->data_fd);
+	fc->own_data_fd = false;
+	return 1;
+}
+
+/*
+ * ns_lock held for writing: publishes what copy_early() made, unless the
+ * node changed meanwhile (a copy or metacopy made by another request, a
+ * rename, an unlink, a commit or discard); then the copy is dropped and 0
+ * returned, for the usual way to copy again.
+ */
+static int copy_late(struct cow_fs *fs, struct cow_node *node,
+		     struct file_copy *fc)
+{
+	struct cow_node *parent;
+	char name[NAME_MAX + 1];
+	int ret;
+
+	pthread_rwlock_wrlock(&node->lock);
+	if (node->state != COW_BASE || fs->manage_gen != fc->gen ||
+	    !cow_node_name(fs, node, &parent, name) || parent != fc->parent ||
+	    strcmp(name, fc->name)) {
+		pthread_rwlock_unlock(&node->lock);
+		drop_copy(fs, fc);
+		return 0;
+	}
+	ret = cow_copyup_dir_locked(fs, fc->parent);
+	if (ret == 0)
+		ret = publish(fs, node, fc);
+	finish(fs, node, fc, ret, true);
+	pthread_rwlock_unlock(&node->lock);
+	return ret < 0 ? ret : 1;
+}
+
+int cow_copyup_data(struct cow_fs *fs, struct cow_node *node)
+{
+	pthread_mutex_t *one = &fs->copy_locks[node->key % COW_COPY_LOCKS];
+	struct file_copy fc = {.data_fd = -1, .dst_fd = -1};
+	int ret;
+
+	pthread_mutex_lock(one);
+	pthread_rwlock_rdlock(&fs->ns_lock);
+	pthread_rwlock_wrlock(&node->lock);
+	ret = copy_early(fs, node, &fc);
+	pthread_rwlock_unlock(&node->lock);
+	pthread_rwlock_unlock(&fs->ns_lock);
+	if (ret == 0) {
+		drop_copy(fs, &fc);
+		ret = cow_copyup(fs, node, COW_COPY_DATA, -1);
+	} else if (ret == 1) {
+		pthread_rwlock_wrlock(&fs->ns_lock);
+		ret = copy_late(fs, node, &fc);
+		if (ret == 0)
+			ret = cow_copyup_locked(fs, node, COW_COPY_DATA, -1);
+		pthread_rwlock_unlock(&fs->ns_lock);
+	}
+	pthread_mutex_unlock(one);
+	if (fc.parent)
+		cow_node_put(fs, fc.parent);
+	return ret < 0 ? ret : 0;
 }

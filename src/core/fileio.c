@@ -265,7 +265,7 @@ int cow_file_begin_write(struct cow_fs *fs, struct cow_node *node, off_t off,
 		pthread_rwlock_unlock(&node->lock);
 		ret = cow_quota_admit_copy(fs, node);
 		if (ret == 0)
-			ret = cow_copyup(fs, node, COW_COPY_DATA, -1);
+			ret = cow_copyup_data(fs, node);
 		if (ret == 0)
 			ret = lock_for_data(fs, node);
 		if (ret < 0)

@@ -58,6 +58,10 @@ int cow_copyup(struct cow_fs *fs, struct cow_node *node, enum cow_copy what,
 /* Same with ns_lock held for writing. */
 int cow_copyup_locked(struct cow_fs *fs, struct cow_node *node,
 		      enum cow_copy what, off_t limit);
+/* The data copy of a file about to be written (no lock held): made and
+ * synced under ns_lock for reading, so that only its publication holds
+ * up the namespace (copyup_file.c). */
+int cow_copyup_data(struct cow_fs *fs, struct cow_node *node);
 /* Gives directory @dir an upper directory (parents first); ns_lock write. */
 int cow_copyup_dir_locked(struct cow_fs *fs, struct cow_node *dir);
 

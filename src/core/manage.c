@@ -275,6 +275,7 @@ int cow_discard(struct cow_manage *m, const char *path)
 	int ret;
 
 	pthread_rwlock_wrlock(&m->fs->ns_lock);
+	m->fs->manage_gen++;
 	ret = discard_locked(m, path);
 	pthread_rwlock_unlock(&m->fs->ns_lock);
 	return ret;

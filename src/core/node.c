@@ -130,6 +130,8 @@ int cow_fs_init(struct cow_fs *fs)
 	cow_rwlock_init(&fs->ns_lock);
 	pthread_mutex_init(&fs->table_lock, NULL);
 	pthread_mutex_init(&fs->snap_lock, NULL);
+	for (size_t i = 0; i < COW_COPY_LOCKS; i++)
+		pthread_mutex_init(&fs->copy_locks[i], NULL);
 	return 0;
 }
 
@@ -189,6 +191,8 @@ void cow_fs_destroy(struct cow_fs *fs)
 	pthread_rwlock_destroy(&fs->ns_lock);
 	pthread_mutex_destroy(&fs->table_lock);
 	pthread_mutex_destroy(&fs->snap_lock);
+	for (i = 0; i < COW_COPY_LOCKS; i++)
+		pthread_mutex_destroy(&fs->copy_locks[i]);
 }
 
 void cow_node_get(struct cow_fs *fs, struct cow_node *node)

@@ -91,6 +91,8 @@ struct cow_node {
 	bool on_demand_list;
 };
 
+#define COW_COPY_LOCKS 64
+
 struct cow_fs {
 	struct cow_base base;
 	struct cow_store store;
@@ -138,6 +140,11 @@ struct cow_fs {
 	/* exclude=PATTERN (exclude.c) */
 	char **exclude;
 	int nexclude;
+
+	/* Data copy-ups made outside ns_lock (copyup_file.c): one at a time
+	 * per node, by the lock its key hashes to, taken before ns_lock. */
+	pthread_mutex_t copy_locks[COW_COPY_LOCKS];
+	uint64_t manage_gen; /* bumped by commit and discard; ns_lock write */
 };
 
 int cow_fs_init(struct cow_fs *fs);

@@ -36,6 +36,8 @@
  *                                   others), then after
  *                                   0..MAXUS microseconds SIGKILLs PID;
  *                                   prints the name, or "timeout"
+ *   cowtool copyrace DIR N          changes of names and metadata raced
+ *                                   against copy-ups (cowtool_race.c)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -54,12 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define die(...)                                                               \
-	do {                                                                   \
-		fprintf(stderr, __VA_ARGS__);                                  \
-		fputc('\n', stderr);                                           \
-		exit(1);                                                       \
-	} while (0)
+#include "cowtool.h"
 
 static void drop_caches(void)
 {
@@ -797,7 +794,8 @@ int main(int argc, char **argv)
 		{"grow", 1, cmd_grow},	       {"dirscan", 1, cmd_dirscan},
 		{"hold", 2, cmd_hold},	       {"opsbase", 1, cmd_opsbase},
 		{"ops", 3, cmd_ops},	       {"killon", 3, cmd_killon},
-		{"fill", 3, cmd_fill},	       {"mapwrite", 3, cmd_mapwrite}};
+		{"fill", 3, cmd_fill},	       {"mapwrite", 3, cmd_mapwrite},
+		{"copyrace", 2, cmd_copyrace}};
 	size_t i;
 
 	for (i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
