@@ -55,19 +55,24 @@ TOOL="$WORK/benchtool"
 cc -O2 -Wall -Wextra -Werror -o "$TOOL" bench/benchtool.c
 B="$WORK/base" N="$WORK/native" V="$WORK/view" U="$WORK/upper"
 K="$WORK/kwork" S="$WORK/store" LOG="$WORK/mount.log"
-STAMP="$WORK/.tree-$BIG_MIB-$SMALL_DIRS-$SMALL_PER_DIR-$TOUCH_FILES"
-APP_DIRS=50 APP_PER_DIR=100 REN=2000
+STAMP="$WORK/.tree2-$BIG_MIB-$SMALL_DIRS-$SMALL_PER_DIR-$TOUCH_FILES"
+APP_DIRS=50 APP_PER_DIR=100 REN=2000 BUSY=40
 
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc; }
 
 # The BASE tree: big (one large file), small/ (read and stat), app/ (5,000
-# files to append to), ren/ (4,000 files to rename and unlink), many/
+# files to append to), ren/ (4,000 files to rename and unlink), busy/ (40
+# files of 3 MiB, copied up whole while small/ is looked up), many/
 # (empty files, 10 a directory, touched for the daemons' footprint), src/ (a git repository
 # of cowfs' sources at HEAD, built in the view) and src.tar.
 make_tree() { # DIR
-	mkdir -p "$1/small" "$1/app" "$1/ren" "$1/many" "$1/src"
+	local i
+	mkdir -p "$1/small" "$1/app" "$1/ren" "$1/busy/d0000" "$1/many" "$1/src"
+	for i in $(seq 0 $((BUSY - 1))); do
+		"$TOOL" fill "$(printf '%s/busy/d0000/f%05d' "$1" "$i")" 3
+	done
 	"$TOOL" fill "$1/big" "$BIG_MIB"
 	"$TOOL" mkfiles "$1/small" "$SMALL_DIRS" "$SMALL_PER_DIR" 1024 8191
 	"$TOOL" mkfiles "$1/app" "$APP_DIRS" "$APP_PER_DIR" 100 4000
@@ -81,7 +86,7 @@ make_tree() { # DIR
 
 if [ ! -e "$STAMP" ]; then
 	echo "generating the BASE tree in $B (once)" >&2
-	rm -rf "$B" "$N" "$WORK"/.tree-*
+	rm -rf "$B" "$N" "$WORK"/.tree-* "$WORK"/.tree2-*
 	make_tree "$B"
 	cp -a "$B" "$N"
 	touch "$STAMP"
@@ -151,6 +156,7 @@ reset_native() { # WORKLOAD
 	tar_extract) discard "$N/tarx" ;;
 	build) discard "$N/src/builddir" ;;
 	append_5k) discard "$N/app" && cp -a "$B/app" "$N/app" ;;
+	stat_busy) discard "$N/busy" && cp -a "$B/busy" "$N/busy" ;;
 	rename_unlink_4k) discard "$N/ren" && cp -a "$B/ren" "$N/ren" ;;
 	esac
 }
@@ -182,6 +188,19 @@ w_first_write() {
 }
 w_stat_cold() { local t; drop; t=$(now); find "$1/small" -printf '%s\n' >/dev/null; since "$t"; }
 w_stat_warm() { local t; find "$1/small" -printf '%s\n' >/dev/null; t=$(now); find "$1/small" -printf '%s\n' >/dev/null; since "$t"; }
+# stat by name of small/'s files, cold, while another process appends a
+# byte to each file of busy/ (a copy-up of 3 MiB each): how much copy-ups
+# hold up lookups elsewhere in the view
+w_stat_busy() {
+	local t ap
+	drop
+	"$TOOL" append "$1/busy" 1 "$BUSY" & ap=$!
+	t=$(now)
+	"$TOOL" statfiles "$1/small" "$SMALL_DIRS" "$SMALL_PER_DIR"
+	since "$t"
+	wait "$ap"
+	sync
+}
 w_read_small_cold() { local t; drop; t=$(now); find "$1/small" -type f -exec cat {} + >/dev/null; since "$t"; }
 w_create_10k() {
 	local t; t=$(now); mkdir "$1/created"
@@ -199,7 +218,7 @@ w_build() {
 }
 
 WORKLOADS="seq_cold seq_warm rand_cold rand_warm mmap_cold mmap_warm first_write
-stat_cold stat_warm read_small_cold create_10k append_5k rename_unlink_4k
+stat_cold stat_warm stat_busy read_small_cold create_10k append_5k rename_unlink_4k
 git_status_cold git_status_warm tar_extract build"
 [ -z "$ONLY" ] || WORKLOADS=$ONLY
 declare -A UNIT=([seq_cold]=MiB/s [seq_warm]=MiB/s [mmap_cold]=MiB/s
