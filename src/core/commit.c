@@ -233,6 +233,53 @@ static void keep_times(int fd, const struct stat *st)
 	futimens(fd, ts);
 }
 
+/* The view's directory at @path (a ref counted as a lookup), or NULL. */
+static struct cow_node *view_dir(struct cow_manage *m, const char *path)
+{
+	struct cow_node *cur = m->fs->root, *next;
+	char *copy = strdup(path), *save = NULL, *c;
+	struct stat st;
+
+	cow_node_get(m->fs, cur);
+	cow_node_ref_to_lookup(m->fs, cur);
+	for (c = copy ? strtok_r(copy, "/", &save) : NULL; c && cur;
+	     c = strtok_r(NULL, "/", &save)) {
+		next = NULL;
+		if (cow_lookup_locked(m->fs, cur, c, &next, &st) == 0 &&
+		    !S_ISDIR(st.st_mode)) {
+			cow_node_forget(m->fs, next, 1);
+			next = NULL;
+		}
+		cow_node_forget(m->fs, cur, 1);
+		cur = next;
+	}
+	if (!copy && cur)
+		cow_node_forget(m->fs, cur, 1);
+	free(copy);
+	return copy ? cur : NULL;
+}
+
+/* BASE's @bparent/@name has just moved away: the whiteout its rename left
+ * in the view's @bparent hides nothing now. Only there: when the view's
+ * directory at that path merges with another BASE directory (it was
+ * renamed there since), a whiteout of @name hides that one's entry. */
+static void drop_old_whiteout(struct cow_manage *m, const char *bparent,
+			      const char *name)
+{
+	struct cow_node *dir = view_dir(m, bparent);
+	struct stat st;
+
+	if (dir && dir->dir_upper >= 0 && dir->base_path &&
+	    !strcmp(dir->base_path, bparent) &&
+	    cow_sys_fstatat(dir->dir_upper, name, &st) == 0 &&
+	    cow_store_is_whiteout(&st) &&
+	    cow_sys_fstat(dir->dir_upper, &st) == 0 &&
+	    cow_sys_unlinkat(dir->dir_upper, name, 0) == 0)
+		keep_times(dir->dir_upper, &st);
+	if (dir)
+		cow_node_forget(m->fs, dir, 1);
+}
+
 /* A renamed directory: BASE's directory moves to its new name. */
 static int commit_redirect(struct cow_manage *m, struct cow_node *dir,
 			   const char *name, const char *vpath,
@@ -240,7 +287,7 @@ static int commit_redirect(struct cow_manage *m, struct cow_node *dir,
 {
 	char *old = strdup(node->base_path), *last;
 	struct stat st;
-	int src = -1, up = -1, ret = old ? 0 : -ENOMEM;
+	int src = -1, ret = old ? 0 : -ENOMEM;
 
 	if (ret == 0) /* before the redirect goes: see redirect_done */
 		ret = cow_origins_load(m);
@@ -271,13 +318,8 @@ static int commit_redirect(struct cow_manage *m, struct cow_node *dir,
 		ret = cow_sys_removexattrat(dir->dir_upper, name,
 					    m->fs->store.x_redirect);
 	}
-	/* The whiteout left at the old name hides nothing now. */
-	up = ret == 0 ? cow_upper_open_path(m->fs, last == old ? "" : old) : -1;
-	if (up >= 0 && cow_sys_fstatat(up, last, &st) == 0 &&
-	    cow_store_is_whiteout(&st) && cow_sys_fstat(up, &st) == 0 &&
-	    cow_sys_unlinkat(up, last, 0) == 0)
-		keep_times(up, &st);
-	cow_sys_close(up);
+	if (ret == 0)
+		drop_old_whiteout(m, last == old ? "" : old, last);
 	cow_sys_close(src);
 	free(old);
 	return ret;

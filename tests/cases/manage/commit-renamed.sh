@@ -12,13 +12,18 @@
 #  - a directory moved into one renamed out of it (N/M to K, then N to
 #    K/N): committing K moves BASE's N/M, then N, and the second move must
 #    not re-point K, which a hard link left in the store (that cannot be
-#    committed yet), at K/N/M: K's BASE files vanished from the view.
+#    committed yet), at K/N/M: K's BASE files vanished from the view;
+#  - the whiteout a rename left at its old name goes when the rename is
+#    committed, but not a whiteout at that path in another directory that
+#    was renamed there since (U/x to C, U to D, W to U, rm U/x: committing
+#    C used to drop the whiteout that hides W/x, which came back).
 # BASE ends with exactly what the view shows, also after a remount.
 set -euo pipefail
 . "$(dirname "$0")/../../lib/harness.sh"
 
 cow_setup
-mkdir -p "$BASE/A/sub" "$BASE/X/D/sub" "$BASE/P/Q/R" "$BASE/N/M"
+mkdir -p "$BASE/A/sub" "$BASE/X/D/sub" "$BASE/P/Q/R" "$BASE/N/M" \
+	"$BASE/U/x" "$BASE/W/x"
 echo a1 >"$BASE/A/a1"
 echo s >"$BASE/A/sub/s"
 echo f >"$BASE/X/D/f"
@@ -26,6 +31,8 @@ echo xs >"$BASE/X/D/sub/xs"
 echo r >"$BASE/P/Q/R/r"
 echo m >"$BASE/N/M/m"
 echo n >"$BASE/N/n"
+echo ux >"$BASE/U/x/ux"
+echo wx >"$BASE/W/x/wx"
 cow_mount
 
 tree_of() { (cd "$1" && find . -mindepth 1 | LC_ALL=C sort | tr '\n' ' '); }
@@ -73,6 +80,17 @@ expect_eq "$(tree_of "$MNT/K")" "./N ./N/n ./h ./h2 ./m " "the view's K"
 expect_file_content "$MNT/K/m" m
 rm "$MNT/K/h" "$MNT/K/h2"
 "$COWFS" commit "$MNT" K >"$T/out" || fail "commit K again: $(cat "$T/out")"
+
+# a whiteout at the old name that another directory's rename brought
+mv "$MNT/U/x" "$MNT/C"
+mv "$MNT/U" "$MNT/D"
+mv "$MNT/W" "$MNT/U"
+rm -r "$MNT/U/x"
+"$COWFS" commit "$MNT" C >"$T/out" || fail "commit C: $(cat "$T/out")"
+drop_caches
+expect_eq "$(tree_of "$MNT/U")" "" "the view's U after committing C"
+expect_eq "$(tree_of "$MNT/C")" "./ux " "the view's C"
+"$COWFS" commit "$MNT" D U W >"$T/out" || fail "commit D U W: $(cat "$T/out")"
 
 view=$(tree_of "$MNT")
 expect_eq "$(tree_of "$BASE")" "$view" "BASE against the view"
