@@ -112,10 +112,11 @@ static void demand_trim(struct cow_fs *fs)
 	while ((node = cow_node_demand_victim(fs))) {
 		pthread_rwlock_rdlock(&fs->ns_lock);
 		pthread_rwlock_wrlock(&node->lock);
-		if (node->aliases && node->nopen == 0)
-			close_backing(node);
-		if (node->aliases)
+		if (node->aliases) {
+			if (node->nopen == 0)
+				close_backing(node);
 			node->demand = false;
+		}
 		pthread_rwlock_unlock(&node->lock);
 		pthread_rwlock_unlock(&fs->ns_lock);
 		cow_node_put(fs, node);
@@ -138,7 +139,7 @@ static int demand_open(struct cow_fs *fs, struct cow_node *node)
 
 void cow_file_hold_unlinked_locked(struct cow_fs *fs, struct cow_node *node)
 {
-	bool over;
+	bool over; /* no trim here (it takes ns_lock): the next open trims */
 
 	if (!fs->on_demand || !S_ISREG(node->type))
 		return;
