@@ -4,6 +4,8 @@
  * by rename over its first name (or, for a BASE inode with several links,
  * at meta/index/<ino>, then linked to every known name) while the caller
  * holds ns_lock and node->lock for writing, so no reader sees a half state.
+ * A write's copy of a plain file is prepared earlier, with ns_lock held
+ * only for reading (cow_copyup_data, at the end).
  */
 #include "layer.h"
 #include "lookup_i.h"
