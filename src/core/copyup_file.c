@@ -299,20 +299,30 @@ static int publish(struct cow_fs *fs, struct cow_node *node,
 	return ret;
 }
 
-static void finish(struct cow_fs *fs, struct cow_node *node,
-		   struct file_copy *fc, int ret, bool data)
+/* Closes what a copy opened; the copy itself goes too unless published. */
+static void drop_copy(struct cow_fs *fs, struct file_copy *fc)
 {
 	if (fc->own_data_fd)
 		cow_sys_close(fc->data_fd);
+	fc->own_data_fd = false;
+	cow_sys_close(fc->dst_fd);
+	fc->dst_fd = -1;
+	if (!fc->unnamed && fc->tmp[0])
+		cow_sys_unlinkat(fs->store.work_fd, fc->tmp, 0);
+}
+
+static void finish(struct cow_fs *fs, struct cow_node *node,
+		   struct file_copy *fc, int ret, bool data)
+{
 	if (ret < 0) {
-		cow_sys_close(fc->dst_fd);
-		if (fc->parent)
-			cow_sys_unlinkat(fs->store.work_fd, fc->tmp, 0);
+		drop_copy(fs, fc);
 		cow_err("copy-up of %s failed: %s",
 			fc->parent ? fc->name : "(unlinked file)",
 			strerror(-ret));
 		return;
 	}
+	if (fc->own_data_fd)
+		cow_sys_close(fc->data_fd);
 	node->state = data || !S_ISREG(node->type) ? COW_UPPER : COW_META;
 	if (fc->partial) {
 		node->state = COW_PARTIAL;
@@ -507,22 +517,12 @@ int cow_copyup(struct cow_fs *fs, struct cow_node *node, enum cow_copy what,
 
 /* ---- data copies made outside ns_lock ---- */
 
-static void drop_copy(struct cow_fs *fs, struct file_copy *fc)
-{
-	if (fc->own_data_fd)
-		cow_sys_close(fc->data_fd);
-	fc->own_data_fd = false;
-	cow_sys_close(fc->dst_fd);
-	fc->dst_fd = -1;
-	if (!fc->unnamed && fc->tmp[0])
-		cow_sys_unlinkat(fs->store.work_fd, fc->tmp, 0);
-}
-
 /*
  * ns_lock for reading and node->lock for writing held: makes and syncs the
  * whole copy of BASE file @node, unnamed, for copy_late() to publish.
  * Returns 1 when it did, 0 when the file takes the usual way (a partial,
- * linked, unnamed or excluded file, or no O_TMPFILE), or an error.
+ * linked, unnamed or excluded file, or no O_TMPFILE; what was opened is
+ * left for drop_copy), or an error (the copy dropped and logged).
  */
 static int copy_early(struct cow_fs *fs, struct cow_node *node,
 		      struct file_copy *fc)
@@ -541,21 +541,13 @@ static int copy_early(struct cow_fs *fs, struct cow_node *node,
 		return 0;
 	if (ret == 0)
 		ret = make_target(fs, fc);
-	if (ret == 0 && !fc->unnamed) {
-		drop_copy(fs, fc);
-		return 0;
-	}
+	if (ret == 0 && !fc->unnamed)
+		return 0; /* the caller drops it */
 	if (ret == 0)
 		ret = fill_target(fs, node, fc, true, -1);
-	if (ret < 0) {
-		drop_copy(fs, fc);
-		cow_err("copy-up of %s failed: %s", fc->name, strerror(-ret));
-		return ret;
-	}
-	if (fc->own_data_fd)
-		cow_sys_close(fc->data_fd);
-	fc->own_data_fd = false;
-	return 1;
+	if (ret < 0)
+		finish(fs, node, fc, ret, true);
+	return ret < 0 ? ret : 1;
 }
 
 /*
