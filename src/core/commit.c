@@ -236,27 +236,22 @@ static void keep_times(int fd, const struct stat *st)
 /* The view's directory at @path (a ref counted as a lookup), or NULL. */
 static struct cow_node *view_dir(struct cow_manage *m, const char *path)
 {
-	struct cow_node *cur = m->fs->root, *next;
-	char *copy = strdup(path), *save = NULL, *c;
+	struct cow_node *parent, *dir = NULL;
+	char name[NAME_MAX + 1];
 	struct stat st;
 
-	cow_node_get(m->fs, cur);
-	cow_node_ref_to_lookup(m->fs, cur);
-	for (c = copy ? strtok_r(copy, "/", &save) : NULL; c && cur;
-	     c = strtok_r(NULL, "/", &save)) {
-		next = NULL;
-		if (cow_lookup_locked(m->fs, cur, c, &next, &st) == 0 &&
-		    !S_ISDIR(st.st_mode)) {
-			cow_node_forget(m->fs, next, 1);
-			next = NULL;
-		}
-		cow_node_forget(m->fs, cur, 1);
-		cur = next;
+	if (cow_manage_find(m, path, &parent, name) < 0)
+		return NULL;
+	if (!name[0])
+		return parent;
+	if (cow_lookup_locked(m->fs, parent, name, &dir, &st) < 0) {
+		dir = NULL;
+	} else if (!S_ISDIR(st.st_mode)) {
+		cow_node_forget(m->fs, dir, 1);
+		dir = NULL;
 	}
-	if (!copy && cur)
-		cow_node_forget(m->fs, cur, 1);
-	free(copy);
-	return copy ? cur : NULL;
+	cow_node_forget(m->fs, parent, 1);
+	return dir;
 }
 
 /* BASE's @bparent/@name has just moved away: the whiteout its rename left

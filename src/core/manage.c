@@ -60,7 +60,7 @@ static int next_component(const char **p, char name[NAME_MAX + 1])
 	return 1;
 }
 
-int cow_manage_walk(struct cow_manage *m, const char *path,
+int cow_manage_find(struct cow_manage *m, const char *path,
 		    struct cow_node **dir, char name[NAME_MAX + 1])
 {
 	struct cow_node *cur = m->fs->root, *next;
@@ -77,27 +77,38 @@ int cow_manage_walk(struct cow_manage *m, const char *path,
 			ret = cow_lookup_locked(m->fs, cur, name, &next, &st);
 			cow_node_forget(m->fs, cur, 1);
 			if (ret < 0)
-				return cow_manage_refuse(m, ret, "%s: %s", path,
-							 strerror(-ret));
+				return ret;
 			cur = next;
 			if (!S_ISDIR(st.st_mode)) {
 				cow_node_forget(m->fs, cur, 1);
-				return cow_manage_refuse(m, -ENOTDIR,
-							 "%s: not a directory",
-							 path);
+				return -ENOTDIR;
 			}
 		}
 		memcpy(name, comp, sizeof(comp));
 	}
 	if (ret < 0) {
 		cow_node_forget(m->fs, cur, 1);
-		return cow_manage_refuse(m, ret, "%s: %s", path,
-					 ret == -EINVAL
-						 ? "'.' and '..' are not "
-						   "allowed in paths"
-						 : strerror(-ret));
+		return ret;
 	}
 	*dir = cur;
+	return 0;
+}
+
+int cow_manage_walk(struct cow_manage *m, const char *path,
+		    struct cow_node **dir, char name[NAME_MAX + 1])
+{
+	int ret = cow_manage_find(m, path, dir, name);
+
+	if (ret == -ENOTDIR)
+		return cow_manage_refuse(m, ret, "%s: not a directory", path);
+	if (ret == -EINVAL)
+		return cow_manage_refuse(m, ret,
+					 "%s: '.' and '..' are not allowed in "
+					 "paths",
+					 path);
+	if (ret < 0)
+		return cow_manage_refuse(m, ret, "%s: %s", path,
+					 strerror(-ret));
 	return 0;
 }
 

@@ -123,6 +123,9 @@ int cow_manage_refuse(struct cow_manage *m, int err, const char *fmt, ...)
  */
 int cow_manage_walk(struct cow_manage *m, const char *path,
 		    struct cow_node **dir, char name[NAME_MAX + 1]);
+/* The same without a refusal: a negative errno when there is none. */
+int cow_manage_find(struct cow_manage *m, const char *path,
+		    struct cow_node **dir, char name[NAME_MAX + 1]);
 /*
  * After the layers of @name in @dir changed: re-resolves every node at or
  * below it (@rekey: a node may take a new identity, its BASE object having
