@@ -7,8 +7,9 @@
 # descriptor closes; meanwhile a second process renames, links, chmods or
 # chowns that file. Whatever the order, each file must end with BASE's
 # data plus that byte under its new name, with its new metadata, also
-# after a remount. Files of 3.5 MiB (below chunk_threshold): a copy takes
-# milliseconds, a change microseconds.
+# after a remount; STORE holds that data, and BASE is unchanged. Files of
+# 3.5 MiB (below chunk_threshold): a copy takes milliseconds, a change
+# microseconds.
 set -euo pipefail
 . "$(dirname "$0")/../../lib/harness.sh"
 
@@ -17,6 +18,7 @@ cow_setup
 for i in $(seq 0 $((N - 1))); do
 	head -c $((3584 * 1024 + i * 97)) /dev/urandom >"$BASE/f$i"
 done
+cow_base_snapshot
 
 check() { # I: what cowtool_race.c's change(I) and the appended byte made
 	local name=f$1 want
@@ -28,6 +30,7 @@ check() { # I: what cowtool_race.c's change(I) and the appended byte made
 	esac
 	want=$( (cat "$BASE/f$1" && printf W) | sha256sum)
 	expect_eq "$(sha256sum <"$MNT/$name")" "$want" "data of $name"
+	expect_eq "$(sha256sum <"$STORE/upper/$name")" "$want" "STORE's $name"
 }
 
 for round in 1 2 3; do
